@@ -1,0 +1,21 @@
+//! metarr-plex: a daemon that reacts to what happens on a Plex Media Server.
+//!
+//! # Layout
+//!
+//! The data path runs one way, and the modules follow it:
+//!
+//! - [`plex`]: the REST client and the notification stream (what Plex says and
+//!   how we ask it to do things).
+//! - [`event`]: raw notifications → normalized events, the contract rules are
+//!   written against.
+//! - [`token`]: where the Plex token comes from and how it stays out of logs.
+//! - [`diag`]: `file:line:col` diagnostics for config and rule files.
+//!
+//! Binaries stay thin: `main.rs` parses arguments and calls into here.
+
+#![forbid(unsafe_code)]
+
+pub mod diag;
+pub mod event;
+pub mod plex;
+pub mod token;

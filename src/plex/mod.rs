@@ -1,0 +1,4 @@
+//! Everything that talks to a Plex Media Server: the REST client and the
+//! notification stream.
+
+pub mod id;
