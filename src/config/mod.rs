@@ -43,8 +43,10 @@ pub struct Config {
     pub scan: ScanConfig,
     /// How hard we may push Plex.
     pub plex: PlexConfig,
-    /// Findings that do not stop a load (an inline token, skipped TLS checks).
-    pub warnings: Vec<Diagnostic>,
+    /// Findings that do not stop a load (an inline token, skipped TLS
+    /// checks), as `file:line:col: message` lines; logged at every start by
+    /// [`Config::log_warnings`].
+    pub warnings: Vec<String>,
 }
 
 /// `[server]`.
@@ -130,6 +132,7 @@ impl ConfigError {
 impl Default for Config {
     fn default() -> Config {
         validate::build(Path::new("<defaults>"), raw::RawConfig::default())
+            .map(|(cfg, _)| cfg)
             .unwrap_or_else(|_| unreachable!("the defaults are valid"))
     }
 }
@@ -147,12 +150,20 @@ impl Config {
                 });
             }
         };
-        let mut cfg = validate::build(path, raw).map_err(|diagnostics| ConfigError::Invalid {
-            path: path.to_owned(),
-            text: text.to_owned(),
-            diagnostics,
-        })?;
+        let (mut cfg, warnings) =
+            validate::build(path, raw).map_err(|diagnostics| ConfigError::Invalid {
+                path: path.to_owned(),
+                text: text.to_owned(),
+                diagnostics,
+            })?;
         cfg.source = Some(path.to_owned());
+        cfg.warnings = warnings
+            .iter()
+            .map(|d| match &d.help {
+                Some(help) => format!("{} ({help})", d.one_line(text)),
+                None => d.one_line(text),
+            })
+            .collect();
         Ok(cfg)
     }
 
@@ -176,6 +187,14 @@ impl Config {
             Err(source) => return Err(ConfigError::Unreadable { path, source }),
         };
         Config::from_str_at(&path, &text)
+    }
+
+    /// Logs every warning at WARN: called at each start, so skipped TLS
+    /// checks or an inline token are never forgotten.
+    pub fn log_warnings(&self) {
+        for w in &self.warnings {
+            tracing::warn!(config = %w, "Config warning.");
+        }
     }
 
     /// Where the token comes from, given this config and the environment.
