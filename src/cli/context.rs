@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use super::{Cli, CliError};
 use crate::config::Config;
 use crate::identity::load_identity;
-use crate::plex::{ClientSettings, PlexClient};
+use crate::plex::PlexClient;
 
 /// Shared command context.
 pub struct Context {
@@ -50,14 +50,7 @@ impl Context {
         }
         let identity =
             load_identity(self.state_dir.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
-        let server = &self.config.server;
-        let client = PlexClient::new(ClientSettings {
-            base_url: server.url.clone(),
-            tokens: self.config.token_source(),
-            identity,
-            timeout: server.timeout,
-            tls: server.tls.clone(),
-        })?;
+        let client = self.config.client(identity)?;
         Ok(self.client.get_or_init(|| client).clone())
     }
 }

@@ -16,7 +16,9 @@ use std::time::Duration;
 use url::Url;
 
 use crate::diag::Diagnostic;
+use crate::identity::ClientIdentity;
 use crate::pathmap::PathMap;
+use crate::plex::{ClientSettings, PlexClient, PlexError};
 use crate::tls::TlsSettings;
 use crate::token::TokenSource;
 
@@ -195,6 +197,24 @@ impl Config {
         for w in &self.warnings {
             tracing::warn!(config = %w, "Config warning.");
         }
+    }
+
+    /// The client settings this config describes.
+    pub fn client_settings(&self, identity: ClientIdentity) -> ClientSettings {
+        ClientSettings {
+            base_url: self.server.url.clone(),
+            tokens: self.token_source(),
+            identity,
+            timeout: self.server.timeout,
+            tls: self.server.tls.clone(),
+        }
+    }
+
+    /// A client for this config's server, with its rate limit applied.
+    pub fn client(&self, identity: ClientIdentity) -> Result<PlexClient, PlexError> {
+        let client = PlexClient::new(self.client_settings(identity))?;
+        client.set_rate_limit(self.plex.requests_per_second);
+        Ok(client)
     }
 
     /// Where the token comes from, given this config and the environment.

@@ -1,0 +1,4 @@
+//! The one integration-test binary; each file is one area.
+
+mod cli_config;
+mod pathmap;
