@@ -10,6 +10,7 @@
 //!   written against.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
+//! - [`sim`]: a Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
@@ -18,4 +19,5 @@
 pub mod diag;
 pub mod event;
 pub mod plex;
+pub mod sim;
 pub mod token;

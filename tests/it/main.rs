@@ -1,0 +1,3 @@
+//! The integration tests, one binary (`cargo test --test it`).
+
+mod sim;
