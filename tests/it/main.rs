@@ -1,4 +1,5 @@
-//! The one integration-test binary; each file is one area.
+//! The integration tests, one binary (`cargo test --test it`).
 
 mod cli_config;
 mod pathmap;
+mod sim;
