@@ -68,12 +68,12 @@ impl ScanPlan {
 }
 
 /// Plans scans for absolute local `paths`:
-/// 1. coalesce each to a folder (a directory is itself; a file, or a missing
+/// 1. map each to Plex's namespace and find the most specific section
+///    location holding it (failures are reported with the path as given),
+/// 2. coalesce it to a folder (a directory is itself; a file, or a missing
 ///    path with an extension, is its parent; a missing path without one is
-///    taken as a folder),
-/// 2. map it to Plex's namespace,
-/// 3. find the most specific section location holding it,
-/// 4. per section, drop duplicates and folders under another planned folder.
+///    taken as a folder), never above its section location,
+/// 3. per section, drop duplicates and folders under another planned folder.
 pub fn plan_scan(
     paths: &[PathBuf],
     map: &PathMap,
@@ -82,8 +82,9 @@ pub fn plan_scan(
 ) -> ScanPlan {
     let mut plan = ScanPlan::default();
     for path in paths {
-        let folder = folder_of(&normalize(path), probe);
-        let plex = match map.to_plex(&folder) {
+        let local = normalize(path);
+        // Errors name the path as given, so map and locate it whole first.
+        let plex = match map.to_plex(&local) {
             Ok(p) => p,
             Err(e) => {
                 plan.problems.push((path.clone(), e.into()));
@@ -96,6 +97,12 @@ pub fn plan_scan(
                 plan.problems.push((path.clone(), e.into()));
                 continue;
             }
+        };
+        let location = normalize(Path::new(&located.location));
+        // A file at a location's root scans the location; never above it.
+        let plex = match map.to_plex(&folder_of(&local, probe)) {
+            Ok(f) if f.starts_with(&location) => f,
+            _ => location,
         };
         let folder = plex.to_string_lossy().into_owned();
         match plan
@@ -263,6 +270,28 @@ mod tests {
                 .1
                 .to_string()
                 .contains("/movies/hd (Movies)")
+        );
+    }
+
+    #[test]
+    fn a_file_at_a_location_root_scans_the_location() {
+        let sections = [section("1", "Movies", "/movies")];
+        let plan = plan_scan(
+            &paths(&["/movies/loose.mkv", "/movies"]),
+            &PathMap::default(),
+            &sections,
+            &fs(&[("/movies", PathKind::Dir)]),
+        );
+        assert_eq!(plan.sections[0].folders, vec!["/movies".to_string()]);
+        let plan = plan_scan(
+            &paths(&["/movies.mkv"]),
+            &PathMap::default(),
+            &sections,
+            &fs(&[]),
+        );
+        assert!(
+            plan.sections.is_empty(),
+            "a sibling file is not under /movies"
         );
     }
 
