@@ -1,5 +1,6 @@
 //! The integration tests, one binary (`cargo test --test it`).
 
+mod cli;
 mod cli_config;
 mod client_errors;
 mod client_harness;
