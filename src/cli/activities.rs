@@ -44,6 +44,6 @@ pub(crate) async fn run(ctx: &Context, args: ActivitiesArgs) -> Result<(), CliEr
             a.subtitle.clone().unwrap_or_default(),
         ]);
     }
-    t.print();
+    t.print_or("No activities are running.");
     Ok(())
 }

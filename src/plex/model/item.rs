@@ -63,7 +63,13 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_index: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_sort: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagline: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub studio: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +137,25 @@ impl Item {
             TagKind::Label => &self.labels,
         };
         list.iter().map(|t| t.tag.clone()).collect()
+    }
+
+    /// The current value of an editable field, by the name the edit
+    /// endpoint uses (`title`, `summary`, `originallyAvailableAt`…), so an
+    /// edit can send only what differs. `None` for unknown or unset fields.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let text = |v: &Option<String>| v.clone();
+        match name {
+            "title" => Some(self.title.clone()),
+            "titleSort" => text(&self.title_sort),
+            "originalTitle" => text(&self.original_title),
+            "summary" => text(&self.summary),
+            "tagline" => text(&self.tagline),
+            "studio" => text(&self.studio),
+            "contentRating" => text(&self.content_rating),
+            "originallyAvailableAt" => text(&self.originally_available_at),
+            "year" => self.year.map(|y| y.to_string()),
+            _ => None,
+        }
     }
 
     /// Whether the field `name` is locked.
@@ -259,6 +284,22 @@ mod tests {
         );
         assert!(item.files().next().unwrap().ends_with("(2000).mp4"));
         assert_eq!(env.container.total_size, Some(1));
+    }
+
+    #[test]
+    fn editable_fields_are_readable_by_their_edit_names() {
+        let text =
+            include_str!("../../../tests/fixtures/rest/library_metadata_108__plex-api-rs.json");
+        let env: Envelope = serde_json::from_str(text).unwrap();
+        let item = &env.container.metadata[0];
+        assert_eq!(item.field("title").as_deref(), Some("Interstate 60"));
+        assert_eq!(item.field("studio").as_deref(), Some("Fireworks Pictures"));
+        assert_eq!(
+            item.field("originallyAvailableAt").as_deref(),
+            Some("2002-04-13")
+        );
+        assert_eq!(item.field("year").as_deref(), Some("2002"));
+        assert_eq!(item.field("nonsense"), None);
     }
 
     #[test]
