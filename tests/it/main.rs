@@ -1,0 +1,4 @@
+//! The one integration-test binary; each module is one area of the product.
+
+mod engine;
+mod journal;
