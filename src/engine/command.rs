@@ -22,6 +22,14 @@ pub enum Command<P> {
     /// Stop this running run (`mode = "restart"` superseded it). Its later
     /// `run_finished` is ignored.
     Cancel(RunId),
+    /// A started run ended: the journal marks it `done` (`Ok`, `Skipped`) or
+    /// `dead` (`Failed`: retries, if any, are exhausted).
+    Finished {
+        /// The run.
+        run_id: RunId,
+        /// How it ended.
+        outcome: Outcome,
+    },
     /// A trigger or an accepted run was dropped. `run_id` is `None` when the
     /// trigger never became a run (absorbed by a delay, or in cooldown).
     Dropped {

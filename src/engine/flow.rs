@@ -223,6 +223,7 @@ impl<P: Clone> Flow<P> {
         let Some(entry) = self.take_running(run_id) else {
             return out;
         };
+        out.push(Command::Finished { run_id, outcome });
         let kid = (entry.rule, entry.key);
         if let (Outcome::Ok, Some(cooldown)) = (outcome, entry.spec.cooldown()) {
             let until = now.after(cooldown);

@@ -33,6 +33,12 @@ impl Millis {
         Millis(self.0.saturating_add(ms))
     }
 
+    /// This moment minus `d`, saturating at the epoch.
+    pub fn before(self, d: Duration) -> Millis {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        Millis(self.0.saturating_sub(ms))
+    }
+
     /// How long from `self` until `later`; zero when `later` is already past,
     /// so a caller can hand it straight to a sleep.
     pub fn until(self, later: Millis) -> Duration {

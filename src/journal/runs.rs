@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use super::error::JournalError;
 use super::record::{RunRecord, RunState};
 use super::store::{Store, from_sql_int, to_sql_int};
-use crate::engine::{Command, Entry, FlowSpec, Millis, Run, RunId, Stage};
+use crate::engine::{Command, Entry, FlowSpec, Millis, Outcome, Run, RunId, Stage};
 
 const COLUMNS: &str =
     "id, rule, key, payload, spec, state, due_at, attempts, last_error, created_at, updated_at";
@@ -26,7 +26,8 @@ pub enum Finish {
 
 impl Store {
     /// Persists what one flow input decided, in one transaction: new and
-    /// changed runs, starts, drops and cancels (rows removed), cooldowns.
+    /// changed runs, starts, ends (`done`, or `dead` for a failure), drops
+    /// and cancels (rows removed), cooldowns.
     /// Call it before acting on the commands, so nothing acknowledged is
     /// only in memory.
     pub fn apply<P: Serialize>(
@@ -46,6 +47,16 @@ impl Store {
                     tx.execute("DELETE FROM runs WHERE id = ?1", [to_sql_int(id.0)])?;
                 }
                 Command::Dropped { run_id: None, .. } => {}
+                Command::Finished { run_id, outcome } => {
+                    let state = match outcome {
+                        Outcome::Ok | Outcome::Skipped => RunState::Done,
+                        Outcome::Failed => RunState::Dead,
+                    };
+                    tx.execute(
+                        "UPDATE runs SET state = ?2, due_at = NULL, updated_at = ?3 WHERE id = ?1",
+                        params![to_sql_int(run_id.0), state.as_str(), to_sql_int(now.0)],
+                    )?;
+                }
                 Command::Cooldown { rule, key, until } => {
                     super::cooldown::set(&tx, rule, key, *until)?;
                 }

@@ -123,7 +123,10 @@ fn cooldown_drops_triggers_until_expiry() {
     let s = spec(|s| s.cooldown = Some(Duration::from_secs(60)));
     let run = only_start(&flow.trigger("poster", "7", &s, "a", secs(0)));
     let cmds = flow.run_finished(run, Outcome::Ok, secs(1));
-    assert!(matches!(cmds.as_slice(), [Command::Cooldown { until, .. }] if *until == secs(61)));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Finished { outcome: Outcome::Ok, .. }, Command::Cooldown { until, .. }] if *until == secs(61)
+    ));
     assert_eq!(
         drops(&flow.trigger("poster", "7", &s, "b", secs(30))),
         vec![DropReason::Cooldown]
@@ -139,7 +142,14 @@ fn cooldown_drops_triggers_until_expiry() {
     let run = only_start(&flow.trigger("poster", "7", &s, "d", secs(61)));
 
     // A failed run starts no cooldown.
-    assert!(flow.run_finished(run, Outcome::Failed, secs(62)).is_empty());
+    let cmds = flow.run_finished(run, Outcome::Failed, secs(62));
+    assert!(matches!(
+        cmds.as_slice(),
+        [Command::Finished {
+            outcome: Outcome::Failed,
+            ..
+        }]
+    ));
     assert_eq!(
         start_payloads(&flow.trigger("poster", "7", &s, "e", secs(63))),
         vec!["e"]

@@ -464,3 +464,40 @@ fn kill_9_loses_nothing_accepted() {
     }
     assert!(loaded.iter().all(|e| e.stage == Stage::Delayed));
 }
+
+#[test]
+fn finished_runs_leave_the_queue_as_done_or_dead() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut flow = Flow::new();
+    let mut ids = Vec::new();
+    for key in ["ok", "failed"] {
+        let cmds = flow.trigger("refresh", key, &FlowSpec::default(), work(key), T0);
+        store.apply(&cmds, T0).unwrap();
+        let Command::Start(run) = &cmds[0] else {
+            panic!("{cmds:?}")
+        };
+        ids.push(run.run_id);
+    }
+    store
+        .note_error(ids[1], "HTTP 503 Service Unavailable", at(1))
+        .unwrap();
+    store
+        .apply(&flow.run_finished(ids[0], Outcome::Ok, at(1)), at(1))
+        .unwrap();
+    store
+        .apply(&flow.run_finished(ids[1], Outcome::Failed, at(2)), at(2))
+        .unwrap();
+
+    assert!(store.list().unwrap().is_empty());
+    assert!(store.load_pending::<Work>(at(3)).unwrap().is_empty());
+    assert_eq!(store.get(ids[0]).unwrap().unwrap().state, RunState::Done);
+    let dead = store.dead().unwrap();
+    assert_eq!(dead.iter().map(|r| r.id).collect::<Vec<_>>(), vec![ids[1]]);
+    assert_eq!(
+        dead[0].last_error.as_deref(),
+        Some("HTTP 503 Service Unavailable")
+    );
+    assert_eq!(store.prune_done(at(2)).unwrap(), 1);
+    assert!(store.get(ids[0]).unwrap().is_none());
+}

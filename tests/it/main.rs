@@ -1,4 +1,5 @@
 //! The one integration-test binary; each module is one area of the product.
 
 mod engine;
+mod engine_driver;
 mod journal;
