@@ -33,11 +33,14 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use super::command::{Command, DropReason, Outcome};
-use super::entry::{Entry, RunId, Stage};
-use super::millis::Millis;
-use super::spec::{FlowSpec, Mode};
-use super::timer::Timers;
+mod admission;
+mod index;
+
+use crate::engine::command::{Command, DropReason, Outcome};
+use crate::engine::entry::{Entry, RunId, Stage};
+use crate::engine::millis::Millis;
+use crate::engine::spec::FlowSpec;
+use crate::engine::timer::Timers;
 
 /// The default cap on runs that wait (timed, held or queued), all keys together.
 pub const DEFAULT_MAX_WAITING: usize = 10_000;
@@ -81,6 +84,8 @@ pub struct Flow<P> {
     waiting: BTreeMap<RunId, Entry<P>>,
     /// Started runs, kept for cooldown, queue hand-over and retries.
     running: HashMap<RunId, Entry<P>>,
+    /// Per-key indexes into `waiting` and `running`, and the cooldown; a key
+    /// with nothing left is removed so memory follows activity, not history.
     keys: HashMap<KeyId, KeyState>,
     /// Deadlines of timed runs (debounced, delayed, retrying, restored).
     timers: Timers<RunId>,
@@ -89,9 +94,15 @@ pub struct Flow<P> {
     held_order: VecDeque<RunId>,
     /// A playback session is active (`when_idle` holds runs).
     busy: bool,
+    /// The next run id; above every id in the journal after a restore, so a
+    /// journal row is never overwritten by an unrelated run.
     next_id: u64,
+    /// The cap on `waiting`, so a flood of distinct keys cannot grow memory
+    /// without bound.
     max_waiting: usize,
+    /// Runs the cap dropped, for the metrics.
     overflow_dropped: u64,
+    /// When expired cooldowns were last swept (they expire lazily otherwise).
     last_sweep: Millis,
 }
 
@@ -384,159 +395,6 @@ impl<P: Clone> Flow<P> {
                 false
             }
             None => false,
-        }
-    }
-
-    /// A due run asks to start: cooldown, then `when_idle`, then the mode.
-    fn admit(&mut self, mut entry: Entry<P>, now: Millis, out: &mut Vec<Command<P>>) {
-        let kid = (entry.rule.clone(), entry.key.clone());
-        if self.cooling(&kid, now) {
-            out.push(dropped(Some(entry.run_id), &kid, DropReason::Cooldown));
-            self.tidy(&kid, now);
-            return;
-        }
-        if entry.spec.when_idle && self.busy {
-            self.hold(entry, kid, now, out);
-            return;
-        }
-        let state = self.keys.entry(kid.clone()).or_default();
-        match entry.spec.mode {
-            Mode::Single if !state.running.is_empty() => {
-                out.push(dropped(
-                    Some(entry.run_id),
-                    &kid,
-                    DropReason::AlreadyRunning,
-                ));
-                self.tidy(&kid, now);
-            }
-            Mode::Restart => {
-                for id in std::mem::take(&mut state.running) {
-                    self.running.remove(&id);
-                    out.push(Command::Cancel(id));
-                }
-                self.start(entry, kid, out);
-            }
-            Mode::Queued if !state.running.is_empty() => {
-                if state.queue.len() < entry.spec.max() {
-                    state.queue.push_back(entry.run_id);
-                    entry.stage = Stage::Queued;
-                    entry.due_at = None;
-                    self.insert_waiting(entry, now, out);
-                } else {
-                    out.push(dropped(Some(entry.run_id), &kid, DropReason::QueueFull));
-                }
-            }
-            Mode::Parallel if state.running.len() >= entry.spec.max() => {
-                out.push(dropped(Some(entry.run_id), &kid, DropReason::MaxParallel));
-            }
-            Mode::Single | Mode::Queued | Mode::Parallel => self.start(entry, kid, out),
-        }
-    }
-
-    fn start(&mut self, mut entry: Entry<P>, kid: KeyId, out: &mut Vec<Command<P>>) {
-        entry.stage = Stage::Running;
-        entry.due_at = None;
-        out.push(Command::Start(entry.to_run()));
-        self.keys.entry(kid).or_default().running.push(entry.run_id);
-        self.running.insert(entry.run_id, entry);
-    }
-
-    /// `when_idle` while busy: one held run per key, keeping its place in the
-    /// release order and taking the newest payload.
-    fn hold(&mut self, mut entry: Entry<P>, kid: KeyId, now: Millis, out: &mut Vec<Command<P>>) {
-        let existing = self
-            .keys
-            .get(&kid)
-            .and_then(|s| s.held)
-            .and_then(|id| self.waiting.get_mut(&id));
-        if let Some(held) = existing {
-            held.payload = entry.payload;
-            held.spec = entry.spec;
-            out.push(Command::Persist(held.clone()));
-            out.push(dropped(Some(entry.run_id), &kid, DropReason::Coalesced));
-            return;
-        }
-        entry.stage = Stage::Deferred;
-        entry.due_at = None;
-        self.keys.entry(kid).or_default().held = Some(entry.run_id);
-        self.held_order.push_back(entry.run_id);
-        if self.held_order.len() > 2 * self.waiting.len() + 64 {
-            let waiting = &self.waiting;
-            self.held_order
-                .retain(|id| waiting.get(id).is_some_and(|e| e.stage == Stage::Deferred));
-        }
-        self.insert_waiting(entry, now, out);
-    }
-
-    /// Admits queued runs of the key while none of its runs is running.
-    fn pump(&mut self, kid: &KeyId, now: Millis, out: &mut Vec<Command<P>>) {
-        loop {
-            let Some(state) = self.keys.get_mut(kid) else {
-                return;
-            };
-            if !state.running.is_empty() {
-                return;
-            }
-            let Some(id) = state.queue.front().copied() else {
-                return;
-            };
-            match self.take_waiting(id) {
-                Some(entry) => self.admit(entry, now, out),
-                None => {
-                    // Already gone (e.g. evicted); make sure it leaves the queue.
-                    if let Some(state) = self.keys.get_mut(kid) {
-                        state.queue.retain(|q| *q != id);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds a waiting run (dropping the oldest past the cap) and asks the
-    /// caller to persist it.
-    fn insert_waiting(&mut self, entry: Entry<P>, now: Millis, out: &mut Vec<Command<P>>) {
-        while self.waiting.len() >= self.max_waiting {
-            let Some(oldest) = self.waiting.keys().next().copied() else {
-                break;
-            };
-            if let Some(evicted) = self.take_waiting(oldest) {
-                let kid = (evicted.rule, evicted.key);
-                out.push(dropped(Some(oldest), &kid, DropReason::Overflow));
-                self.overflow_dropped += 1;
-                self.tidy(&kid, now);
-            }
-        }
-        out.push(Command::Persist(entry.clone()));
-        self.waiting.insert(entry.run_id, entry);
-    }
-
-    /// Removes a waiting run from every index.
-    fn take_waiting(&mut self, id: RunId) -> Option<Entry<P>> {
-        let entry = self.waiting.remove(&id)?;
-        self.timers.disarm(&id);
-        if let Some(state) = self.keys.get_mut(&(entry.rule.clone(), entry.key.clone())) {
-            if state.timed == Some(id) {
-                state.timed = None;
-            }
-            if state.held == Some(id) {
-                state.held = None;
-            }
-            state.queue.retain(|q| *q != id);
-        }
-        Some(entry)
-    }
-
-    fn take_running(&mut self, id: RunId) -> Option<Entry<P>> {
-        let entry = self.running.remove(&id)?;
-        if let Some(state) = self.keys.get_mut(&(entry.rule.clone(), entry.key.clone())) {
-            state.running.retain(|r| *r != id);
-        }
-        Some(entry)
-    }
-
-    fn tidy(&mut self, kid: &KeyId, now: Millis) {
-        if self.keys.get(kid).is_some_and(|s| s.is_empty(now)) {
-            self.keys.remove(kid);
         }
     }
 }
