@@ -2,4 +2,5 @@
 
 mod engine;
 mod engine_driver;
+mod engine_model;
 mod journal;
