@@ -2,5 +2,6 @@
 
 mod engine;
 mod engine_driver;
+mod engine_figures;
 mod engine_model;
 mod journal;
