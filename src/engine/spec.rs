@@ -27,8 +27,11 @@ pub enum Mode {
 }
 
 /// Flow control for one rule.
+///
+/// Unknown fields are ignored on purpose (unlike the rule files): a journal
+/// written by a newer binary must still load after a downgrade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct FlowSpec {
     /// Concurrency per key.
     pub mode: Mode,

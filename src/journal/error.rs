@@ -47,6 +47,9 @@ pub enum JournalError {
         /// The underlying error.
         source: serde_json::Error,
     },
+    /// The journal thread could not be started.
+    #[error("Cannot start the journal thread: {0}")]
+    Thread(std::io::Error),
     /// The journal thread is gone (the daemon is shutting down).
     #[error("The journal is closed.")]
     Closed,

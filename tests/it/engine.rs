@@ -491,3 +491,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn counters_report_waiting_running_and_the_oldest_waiting_run() {
+    let mut flow = Flow::new();
+    let delayed = spec(|s| s.delay = Some(Duration::from_secs(60)));
+    assert_eq!(flow.oldest_waiting(), None);
+    flow.trigger("a", "1", &delayed, "x", secs(5));
+    flow.trigger("a", "2", &delayed, "y", secs(9));
+    flow.trigger("b", "1", &FlowSpec::default(), "z", secs(10));
+    assert_eq!((flow.waiting_len(), flow.running_len()), (2, 1));
+    assert_eq!(flow.oldest_waiting(), Some(secs(5)));
+    flow.cancel("a", "1", secs(11));
+    assert_eq!(flow.oldest_waiting(), Some(secs(9)));
+}

@@ -368,6 +368,12 @@ impl<P: Clone> Flow<P> {
         self.waiting.len()
     }
 
+    /// When the oldest waiting run was accepted (for the "oldest pending"
+    /// health figure).
+    pub fn oldest_waiting(&self) -> Option<Millis> {
+        self.waiting.values().map(|e| e.created_at).min()
+    }
+
     /// Runs started and not reported finished.
     pub fn running_len(&self) -> usize {
         self.running.len()
