@@ -60,6 +60,8 @@ pub enum Input<P> {
         run_id: RunId,
         /// The backoff chosen by the executor.
         after: Duration,
+        /// What went wrong this time.
+        error: Option<String>,
     },
     /// Whether a playback session is active ([`Flow::set_busy`]).
     Busy(bool),
@@ -189,23 +191,21 @@ where
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
-                input = self.inputs.recv() => {
-                    let Some((input, ack)) = input else { break };
-                    let now = self.clock.now();
-                    if let (Input::Finished { run_id, error: Some(error), .. }, Some(journal)) = (&input, &self.journal)
-                        && let Err(e) = journal.note_error(*run_id, error.clone(), now).await
-                    {
-                        tracing::error!(run = %run_id, error = %e, "Could not record a run's error in the journal.");
-                    }
-                    let commands = self.apply(input, now);
-                    let persisted = self.emit(commands, now).await;
-                    let _ = ack.send(persisted);
-                }
+                // Deadlines before new input, so a steady stream of events
+                // cannot starve the timers.
                 () = sleep => {
                     let now = self.clock.now();
                     let commands = self.flow.poll(now);
                     // Nobody waits on a timer's ack; `emit` logs a failed write.
                     let _ = self.emit(commands, now).await;
+                }
+                input = self.inputs.recv() => {
+                    let Some((input, ack)) = input else { break };
+                    let now = self.clock.now();
+                    self.note_error(&input, now).await;
+                    let commands = self.apply(input, now);
+                    let persisted = self.emit(commands, now).await;
+                    let _ = ack.send(persisted);
                 }
             }
         }
@@ -214,6 +214,30 @@ where
             running = self.flow.running_len(),
             "Engine loop stopped."
         );
+    }
+
+    /// Keeps the executor's error text of a failed or retried run: the
+    /// dead-letter list shows it.
+    async fn note_error(&self, input: &Input<P>, now: Millis) {
+        let (Input::Finished {
+            run_id,
+            error: Some(error),
+            ..
+        }
+        | Input::Retry {
+            run_id,
+            error: Some(error),
+            ..
+        }) = input
+        else {
+            return;
+        };
+        let Some(journal) = &self.journal else {
+            return;
+        };
+        if let Err(e) = journal.note_error(*run_id, error.clone(), now).await {
+            tracing::error!(run = %run_id, error = %e, "Could not record a run's error in the journal.");
+        }
     }
 
     fn apply(&mut self, input: Input<P>, now: Millis) -> Vec<Command<P>> {
@@ -228,7 +252,7 @@ where
             Input::Finished {
                 run_id, outcome, ..
             } => self.flow.run_finished(run_id, outcome, now),
-            Input::Retry { run_id, after } => self.flow.retry_at(run_id, now.after(after), now),
+            Input::Retry { run_id, after, .. } => self.flow.retry_at(run_id, now.after(after), now),
             Input::Busy(busy) => self.flow.set_busy(busy, now),
         }
     }

@@ -207,3 +207,37 @@ async fn finished_runs_are_not_run_again_after_restart() {
     ));
     engine.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_run_comes_back_after_its_backoff_with_the_error_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = start(
+        Some(Journal::open(dir.path()).await.unwrap()),
+        Clock::starting_at(T0),
+    )
+    .await;
+    engine.trigger("42", &FlowSpec::default(), "refresh").await;
+    let first = engine.next_start().await;
+    let failed_at = Instant::now();
+    let retry = Input::Retry {
+        run_id: first.run_id,
+        after: Duration::from_secs(30),
+        error: Some("HTTP 503".into()),
+    };
+    engine.handle.send(retry).await.unwrap();
+
+    let row = Store::open(dir.path())
+        .unwrap()
+        .get(first.run_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.state, row.last_error.as_deref()),
+        (RunState::Retrying, Some("HTTP 503"))
+    );
+
+    let again = engine.next_start().await;
+    assert_eq!((again.run_id, again.attempt), (first.run_id, 2));
+    assert_eq!(failed_at.elapsed(), Duration::from_secs(30));
+    engine.stop().await;
+}
