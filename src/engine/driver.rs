@@ -177,6 +177,16 @@ where
         Ok(restored)
     }
 
+    /// The playback state at start (from `/status/sessions`), to set before
+    /// [`Driver::run`]: restored `when_idle` runs stay held while it is true
+    /// instead of starting in the first instant.
+    pub fn assume_busy(&mut self, busy: bool) {
+        let released = self.flow.set_busy(busy, self.clock.now());
+        // Nothing is held before the loop runs (restored runs wait in the
+        // timer set), so there is nothing to release or persist here.
+        debug_assert!(released.is_empty());
+    }
+
     /// Runs until `shutdown` fires or every handle is dropped. Nothing needs
     /// flushing on the way out: every decision was persisted as it was made.
     pub async fn run(mut self, shutdown: CancellationToken) {

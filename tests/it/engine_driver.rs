@@ -25,9 +25,14 @@ struct Engine {
 }
 
 async fn start(journal: Option<Journal>, clock: Clock) -> Engine {
+    start_with(journal, clock, false).await
+}
+
+async fn start_with(journal: Option<Journal>, clock: Clock, busy: bool) -> Engine {
     let (tx, commands) = mpsc::channel(64);
     let (mut driver, handle) = Driver::new(Flow::new(), journal, clock, tx);
     driver.restore().await.unwrap();
+    driver.assume_busy(busy);
     let stop = CancellationToken::new();
     let task = tokio::spawn(driver.run(stop.clone()));
     Engine {
@@ -201,6 +206,7 @@ async fn finished_runs_are_not_run_again_after_restart() {
         (interrupted.run_id, "interrupted")
     );
     tokio::time::sleep(Duration::from_secs(3600)).await;
+    engine.handle.send(Input::Busy(false)).await.unwrap();
     assert!(matches!(
         engine.commands.try_recv(),
         Err(mpsc::error::TryRecvError::Empty)
@@ -239,5 +245,36 @@ async fn a_retried_run_comes_back_after_its_backoff_with_the_error_kept() {
     let again = engine.next_start().await;
     assert_eq!((again.run_id, again.attempt), (first.run_id, 2));
     assert_eq!(failed_at.elapsed(), Duration::from_secs(30));
+    engine.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_run_stays_held_across_a_restart_while_playback_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Clock::starting_at(T0);
+    let idle = FlowSpec {
+        when_idle: true,
+        delay: Some(Duration::from_secs(60)),
+        ..FlowSpec::default()
+    };
+    let engine = start_with(Some(Journal::open(dir.path()).await.unwrap()), clock, true).await;
+    engine.trigger("42", &idle, "analyze 42").await;
+    tokio::time::sleep(Duration::from_secs(90)).await;
+    // The paused clock moves on while the journal thread writes; an acked
+    // input means the loop has finished everything before it.
+    engine.handle.send(Input::Busy(true)).await.unwrap();
+    let row = &Store::open(dir.path()).unwrap().list().unwrap()[0];
+    assert_eq!(row.state, RunState::Deferred);
+    engine.stop().await;
+
+    let mut engine = start_with(Some(Journal::open(dir.path()).await.unwrap()), clock, true).await;
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    engine.handle.send(Input::Busy(true)).await.unwrap();
+    assert!(matches!(
+        engine.commands.try_recv(),
+        Err(mpsc::error::TryRecvError::Empty)
+    ));
+    engine.handle.send(Input::Busy(false)).await.unwrap();
+    assert_eq!(engine.next_start().await.payload, "analyze 42");
     engine.stop().await;
 }
