@@ -9,7 +9,8 @@
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
-//!   modes, `when_idle`), pure and clock-driven, with one timer structure.
+//!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
+//!   and the async loop that persists its decisions and wakes at deadlines.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
