@@ -114,6 +114,10 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // The simulator needs no config: a broken config must not stop it.
+    if let Command::Sim(args) = cli.command {
+        return sim::run(args).await;
+    }
     let ctx = Context::new(&cli)?;
     match cli.command {
         Command::Sections => sections::run(&ctx).await,
@@ -131,7 +135,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sessions => listing::sessions(&ctx).await,
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
-        Command::Sim(a) => sim::run(&ctx, a).await,
+        // Handled before the config is loaded.
+        Command::Sim(_) => Ok(()),
     }
 }
 
