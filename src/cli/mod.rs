@@ -45,6 +45,7 @@ pub struct Cli {
     /// Print JSON for scripts instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -74,8 +74,11 @@ struct Inner {
 /// What Plex answered to a request that succeeded (2xx).
 #[derive(Debug, Clone)]
 pub struct RawResponse {
+    /// The 2xx status Plex answered with.
     pub status: StatusCode,
+    /// Response headers (`X-Plex-Activity` among them).
     pub headers: HeaderMap,
+    /// The body as received; often empty for actions.
     pub body: Vec<u8>,
 }
 

@@ -62,18 +62,25 @@ pub struct Item {
     /// Season number of an episode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_index: Option<i64>,
+    /// The title used for sorting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title_sort: Option<String>,
+    /// The title in its original language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_title: Option<String>,
+    /// The plot summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The tagline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tagline: Option<String>,
+    /// The studio or network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub studio: Option<String>,
+    /// Age rating (`PG-13`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_rating: Option<String>,
+    /// Release date, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub originally_available_at: Option<String>,
     /// The selected poster's path.
@@ -94,14 +101,19 @@ pub struct Item {
     /// Media versions and their files.
     #[serde(default, rename = "Media", skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<Media>,
+    /// The genre tags.
     #[serde(default, rename = "Genre", skip_serializing_if = "Vec::is_empty")]
     pub genres: Vec<Tag>,
+    /// The director tags.
     #[serde(default, rename = "Director", skip_serializing_if = "Vec::is_empty")]
     pub directors: Vec<Tag>,
+    /// The writer tags.
     #[serde(default, rename = "Writer", skip_serializing_if = "Vec::is_empty")]
     pub writers: Vec<Tag>,
+    /// The collections the item is in, by title.
     #[serde(default, rename = "Collection", skip_serializing_if = "Vec::is_empty")]
     pub collections: Vec<Tag>,
+    /// Free labels.
     #[serde(default, rename = "Label", skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Tag>,
     /// Locked fields: Plex's agents leave these alone.
@@ -186,8 +198,10 @@ pub struct Media {
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<String>,
+    /// File container (`mkv`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// Resolution class (`1080`, `4k`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_resolution: Option<String>,
     /// The files.
@@ -215,13 +229,16 @@ pub struct Part {
 /// One tag of a tag list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
+    /// The tag text.
     pub tag: String,
 }
 
 /// A field with its lock state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
+    /// The field name (`title`, `thumb`…).
     pub name: String,
+    /// True when agents must not change it.
     #[serde(default)]
     pub locked: bool,
 }
@@ -240,6 +257,7 @@ pub struct Image {
     /// Whether it is the current one.
     #[serde(default)]
     pub selected: bool,
+    /// A small version to show.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb: Option<String>,
     /// Which agent or upload supplied it.
@@ -255,11 +273,13 @@ pub struct MatchCandidate {
     /// The title to apply with it.
     #[serde(default)]
     pub name: String,
+    /// The release year to apply with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year: Option<i32>,
     /// Plex's confidence, 0–100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<i64>,
+    /// The plot summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
 }

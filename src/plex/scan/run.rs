@@ -70,12 +70,15 @@ pub enum ScanEnd {
 /// The result of one scan request.
 #[derive(Debug)]
 pub struct ScanOutcome {
+    /// The section scanned.
     pub section_id: String,
+    /// Its name.
     pub section_title: String,
     /// The folder; `None` for a full section refresh.
     pub folder: Option<String>,
     /// The `X-Plex-Activity` uuid, or the activity found while waiting.
     pub activity: Option<String>,
+    /// How it ended, or why it could not start.
     pub result: Result<ScanEnd, PlexError>,
 }
 
