@@ -7,6 +7,7 @@ mod client_errors;
 mod client_harness;
 mod client_read;
 mod client_scan;
+mod client_tls;
 mod client_write;
 mod engine;
 mod engine_driver;
