@@ -39,7 +39,7 @@ pub struct Cli {
     /// State directory (default: $STATE_DIRECTORY, else /var/lib/metarr-plex).
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Plex server URL, overriding the config's [server] url.
+    /// Plex server URL, overriding `url` under `[server]` in the config.
     #[arg(long, global = true, value_name = "URL")]
     pub server: Option<String>,
     /// Print JSON for scripts instead of tables.
