@@ -12,6 +12,7 @@ use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerCo
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::pathmap::PathMap;
 use crate::tls::{TlsSettings, allows_insecure};
+use crate::token::Token;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:32400";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -217,14 +218,18 @@ impl Checker<'_> {
             }
         }
         let token = s.token.as_ref().and_then(|t| {
-            if t.get_ref().trim().is_empty() {
-                self.error(
-                    t,
-                    "the inline token is empty",
-                    "remove `token` or fill it in",
-                );
-                return None;
-            }
+            let token = match Token::new(t.get_ref().as_str()) {
+                Ok(token) => token,
+                Err(e) => {
+                    // The message never quotes the value.
+                    self.error(
+                        t,
+                        &format!("the inline token is unusable: {e}"),
+                        "remove `token` or fix it",
+                    );
+                    return None;
+                }
+            };
             self.warnings.push(
                 Diagnostic::warning(
                     self.path,
@@ -235,7 +240,7 @@ impl Checker<'_> {
                     "move it to a file readable only by the service (mode 0600) and set token_file",
                 ),
             );
-            Some(t.get_ref().clone())
+            Some(token)
         });
         let notifications_path = match &s.notifications_path {
             None => DEFAULT_NOTIFICATIONS_PATH.to_owned(),
@@ -466,9 +471,26 @@ requests_per_second = 20
     }
 
     #[test]
+    fn errors_on_the_token_line_never_print_it() {
+        for text in [
+            "[server]\ntoken = \"two words\"\n",
+            "[server]\ntoken = two-words\n",
+            "[server]\n  token=12345\n",
+        ] {
+            let (line, rendered) = first_error(text);
+            assert!(line.starts_with("config.toml: line 2, column"), "{line}");
+            assert!(line.contains("inline `token` cannot be used"), "{line}");
+            for secret in ["two", "12345"] {
+                assert!(!rendered.contains(secret), "{rendered}");
+            }
+        }
+    }
+
+    #[test]
     fn inline_token_is_accepted_with_a_warning() {
         let c = load("[server]\ntoken = \"abc\"\n").unwrap();
-        assert_eq!(c.server.token.as_deref(), Some("abc"));
+        assert_eq!(c.server.token.as_ref().map(|t| t.expose()), Some("abc"));
+        assert!(!format!("{c:?}").contains("abc\""), "Debug never shows it");
         assert!(
             c.warnings[0].starts_with("config.toml:2:9: the Plex token is written"),
             "{:?}",
