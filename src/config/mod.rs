@@ -198,6 +198,14 @@ impl Config {
                 None => d.one_line(text),
             })
             .collect();
+        if let Some(w) = cfg
+            .server
+            .token_file
+            .as_deref()
+            .and_then(token_file_warning)
+        {
+            cfg.warnings.push(w);
+        }
         Ok(cfg)
     }
 
@@ -256,6 +264,24 @@ impl Config {
             self.server.token.as_ref().map(|t| t.expose().to_owned()),
         )
     }
+}
+
+/// A warning when the token file can be read by other users.
+#[cfg(unix)]
+fn token_file_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{}: the token file is readable by other users (mode {mode:03o}); run chmod 600 on it",
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn token_file_warning(_path: &Path) -> Option<String> {
+    None
 }
 
 /// A finding on the line of an inline `token` must not print that line (nor

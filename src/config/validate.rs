@@ -486,6 +486,22 @@ requests_per_second = 20
         }
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tok");
+        std::fs::write(&file, "x").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!("[server]\ntoken_file = \"{}\"\n", file.display());
+        let c = load(&text).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("mode 644"), "{:?}", c.warnings);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(load(&text).unwrap().warnings.is_empty());
+    }
+
     #[test]
     fn inline_token_is_accepted_with_a_warning() {
         let c = load("[server]\ntoken = \"abc\"\n").unwrap();
