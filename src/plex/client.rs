@@ -3,8 +3,8 @@
 //!
 //! Every typed method (in the files under `client/`) builds a
 //! [`PlexRequest`] with a pure builder from [`crate::plex::request`] and sends
-//! it through [`PlexClient::send_raw`], so what `--dry-run` prints is exactly
-//! what is sent.
+//! it through [`PlexClient::send`] (actions) or [`PlexClient::send_raw`]
+//! (answers), so what `--dry-run` prints is exactly what is sent.
 
 mod activity;
 mod artwork;
@@ -232,6 +232,11 @@ impl PlexClient {
         tv.set_sensitive(true);
         h.insert(HeaderName::from_static("x-plex-token"), tv);
         Ok(h)
+    }
+
+    /// Sends an action and only cares whether it succeeded.
+    pub async fn send(&self, req: &PlexRequest) -> Result<(), PlexError> {
+        self.send_raw(req).await.map(drop)
     }
 
     /// Sends `req` and returns Plex's answer when it is a success (2xx);

@@ -220,8 +220,7 @@ impl PlexClient {
 
     /// Stops a section's running scan.
     pub async fn cancel_section_scan(&self, id: &str) -> Result<(), PlexError> {
-        self.send_raw(&request::cancel_section_scan(id)).await?;
-        Ok(())
+        self.send(&request::cancel_section_scan(id)).await
     }
 
     /// What is playing now.
