@@ -6,6 +6,7 @@
 //!
 //! - [`plex`]: the REST client and the notification stream (what Plex says and
 //!   how we ask it to do things).
+//!   - [`plex::notification`]: push-channel frames → typed notifications (pure).
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
