@@ -9,6 +9,8 @@
 //!   - [`plex::notification`]: push-channel frames → typed notifications (pure).
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
+//!   - [`event::Normalizer`]: the pure, stateful notification → event step
+//!     (playback sessions, items, activities, reconciliation, loop guard).
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //!
