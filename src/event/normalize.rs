@@ -80,8 +80,8 @@ impl Stamp<'_> {
         e.server = self.server.cloned();
         e.synthetic = self.synthetic;
         if let Some(n) = self.notification {
+            // `raw` is filled by the caller, who knows whether it may move it.
             e.notification_type = Some(n.notification_type().to_owned());
-            e.raw = n.raw().clone();
         }
         e
     }
@@ -156,6 +156,29 @@ impl Normalizer {
     /// The events one notification entry means (often none: most `playing`
     /// frames repeat the state).
     pub fn ingest(&mut self, n: &Notification, now: Instant) -> Vec<Event> {
+        let mut events = self.events_for(n, now);
+        for e in &mut events {
+            e.raw = n.raw().clone();
+        }
+        events
+    }
+
+    /// [`Normalizer::ingest`] for a notification the caller is done with:
+    /// its raw JSON is moved into the event rather than deep-copied, which
+    /// is most of an event's cost on the listener's hot path.
+    pub fn ingest_owned(&mut self, n: Notification, now: Instant) -> Vec<Event> {
+        let mut events = self.events_for(&n, now);
+        if let Some((last, rest)) = events.split_last_mut() {
+            for e in rest {
+                e.raw = n.raw().clone();
+            }
+            last.raw = n.into_raw();
+        }
+        events
+    }
+
+    /// The events of one entry, with `raw` left for the caller to fill.
+    fn events_for(&mut self, n: &Notification, now: Instant) -> Vec<Event> {
         if let Notification::Timeline(t) = n {
             self.item_sections.learn_timeline(t);
         }

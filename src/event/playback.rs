@@ -169,24 +169,30 @@ impl Sessions {
                 self.end(seen.key, t, stamp, out);
             }
         }
-        let ended_key = (seen.key.to_owned(), seen.rating_key.map(str::to_owned));
-        if !self.tracked.contains_key(seen.key) && self.ended.contains(&ended_key) {
-            return; // A late frame of a session already stopped.
+        // The common case — another frame of a known session — allocates nothing.
+        if !self.tracked.contains_key(seen.key) {
+            let ended_key = (seen.key.to_owned(), seen.rating_key.map(str::to_owned));
+            if self.ended.contains(&ended_key) {
+                return; // A late frame of a session already stopped.
+            }
+            self.tracked.insert(
+                ended_key.0,
+                Tracked {
+                    rating_key: None,
+                    client_identifier: None,
+                    phase: Phase::Pending,
+                    buffering: false,
+                    last_seen: now,
+                    view_offset_ms: None,
+                    section_id: None,
+                    kind: None,
+                    title: None,
+                },
+            );
         }
-        let t = self
-            .tracked
-            .entry(seen.key.to_owned())
-            .or_insert_with(|| Tracked {
-                rating_key: None,
-                client_identifier: None,
-                phase: Phase::Pending,
-                buffering: false,
-                last_seen: now,
-                view_offset_ms: None,
-                section_id: None,
-                kind: None,
-                title: None,
-            });
+        let Some(t) = self.tracked.get_mut(seen.key) else {
+            return;
+        };
         t.last_seen = now;
         if t.rating_key.is_none() {
             t.rating_key = seen.rating_key.map(str::to_owned);

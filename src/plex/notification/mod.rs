@@ -91,6 +91,26 @@ impl Notification {
         }
     }
 
+    /// The entry as Plex sent it, taken out of the notification.
+    pub fn into_raw(self) -> serde_json::Value {
+        match self {
+            Notification::Playing(n) => n.raw,
+            Notification::Timeline(n) => n.raw,
+            Notification::Activity(n) => n.raw,
+            Notification::Status(n) => n.raw,
+            Notification::Progress(n) => n.raw,
+            Notification::Reachability(n) => n.raw,
+            Notification::BackgroundProcessingQueue(n) => n.raw,
+            Notification::Transcode { session, .. } => session.raw,
+            Notification::Preference(n) => n.raw,
+            Notification::UpdateStateChange(n) => n.raw,
+            Notification::Account(n) => n.raw,
+            Notification::ProviderContentChange(n) => n.raw,
+            Notification::Log(n) => n.raw,
+            Notification::Unknown { raw, .. } => raw,
+        }
+    }
+
     /// The entry as Plex sent it.
     pub fn raw(&self) -> &serde_json::Value {
         match self {
