@@ -80,7 +80,7 @@ impl Stamp<'_> {
         e.server = self.server.cloned();
         e.synthetic = self.synthetic;
         if let Some(n) = self.notification {
-            // `raw` is filled by the caller, who knows whether it may move it.
+            // `raw` is filled by `ingest`, once per entry.
             e.notification_type = Some(n.notification_type().to_owned());
         }
         e
@@ -157,22 +157,13 @@ impl Normalizer {
     /// frames repeat the state).
     pub fn ingest(&mut self, n: &Notification, now: Instant) -> Vec<Event> {
         let mut events = self.events_for(n, now);
-        for e in &mut events {
-            e.raw = n.raw().clone();
-        }
-        events
-    }
-
-    /// [`Normalizer::ingest`] for a notification the caller is done with:
-    /// its raw JSON is moved into the event rather than deep-copied, which
-    /// is most of an event's cost on the listener's hot path.
-    pub fn ingest_owned(&mut self, n: Notification, now: Instant) -> Vec<Event> {
-        let mut events = self.events_for(&n, now);
+        // The entry's JSON is only built for the frames that mean something.
         if let Some((last, rest)) = events.split_last_mut() {
+            let raw = n.raw().to_value();
             for e in rest {
-                e.raw = n.raw().clone();
+                e.raw = raw.clone();
             }
-            last.raw = n.into_raw();
+            last.raw = raw;
         }
         events
     }

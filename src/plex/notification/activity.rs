@@ -1,5 +1,6 @@
 //! `activity` notifications: server jobs (scans, refreshes…) starting, progressing, ending.
 
+use super::raw::RawEntry;
 use serde::Deserialize;
 
 use super::lenient::{opt_bool, opt_int, opt_text};
@@ -18,7 +19,7 @@ pub struct ActivityNotification {
     pub activity: Activity,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// The activity itself.

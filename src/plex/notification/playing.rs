@@ -1,5 +1,9 @@
 //! `playing` notifications: one player's playback state (`PlaySessionStateNotification`).
 
+use super::raw::RawEntry;
+use std::fmt;
+
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 
 use super::lenient::{opt_int, opt_text};
@@ -46,7 +50,7 @@ pub struct PlaySessionState {
     pub play_queue_item_id: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// A player state as Plex reports it.
@@ -90,7 +94,17 @@ impl PlayState {
 
 impl<'de> Deserialize<'de> for PlayState {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(PlayState::parse(&s))
+        // A visitor rather than `String`: the common states need no allocation.
+        struct StateVisitor;
+        impl Visitor<'_> for StateVisitor {
+            type Value = PlayState;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a playback state")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PlayState, E> {
+                Ok(PlayState::parse(v))
+            }
+        }
+        d.deserialize_str(StateVisitor)
     }
 }

@@ -4,6 +4,7 @@
 //! None of them feeds a dedicated event; rules see them as `notification`
 //! events, so the structs type only what PROTOCOL §2.4 documents.
 
+use super::raw::RawEntry;
 use serde::Deserialize;
 
 use super::lenient::{opt_bool, opt_int, opt_text};
@@ -21,7 +22,7 @@ pub struct StatusNotification {
     pub notification_name: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `progress` → `ProgressNotification`, e.g. `Scanning Legend (1985)…`.
@@ -31,7 +32,7 @@ pub struct ProgressNotification {
     pub message: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `reachability` → `ReachabilityNotification`: remote access up or down.
@@ -41,7 +42,7 @@ pub struct ReachabilityNotification {
     pub reachability: Option<bool>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `backgroundProcessingQueue` → `BackgroundProcessingQueueEventNotification`.
@@ -54,7 +55,7 @@ pub struct BackgroundProcessingQueueEvent {
     pub event: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `preference` → `Setting`: a server setting changed.
@@ -70,7 +71,7 @@ pub struct Setting {
     pub kind: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `update.statechange` → `AutoUpdateNotification`.
@@ -85,7 +86,7 @@ pub struct AutoUpdate {
     pub state: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `account` → `AccountUpdateNotification`; no source documents its fields,
@@ -94,7 +95,7 @@ pub struct AutoUpdate {
 pub struct AccountUpdate {
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `provider.content.change` → `MediaProviderContentNotification`.
@@ -107,7 +108,7 @@ pub struct MediaProviderContent {
     pub identifier: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// `log` → `LogSentNotification`; only sent when asked for via `filters`.
@@ -124,5 +125,5 @@ pub struct LogSent {
     pub message: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }

@@ -1,5 +1,6 @@
 //! `transcodeSession.start/update/end` notifications (`TranscodeSession`).
 
+use super::raw::RawEntry;
 use serde::Deserialize;
 
 use super::lenient::{opt_bool, opt_float, opt_int, opt_text};
@@ -54,5 +55,5 @@ pub struct TranscodeSession {
     pub protocol: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
