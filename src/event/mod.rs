@@ -49,8 +49,9 @@ pub struct Event {
     /// and as a hint on the others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_type: Option<String>,
-    /// True when the event was inferred while reconciling after a reconnect
-    /// rather than received as it happened.
+    /// True when the event was inferred rather than received as it happened:
+    /// reconciliation after a reconnect, a session's stale timeout, or the
+    /// sessions and activities a server restart ended.
     #[serde(default)]
     pub synthetic: bool,
     /// True when one of our own actions caused it (the loop guard); rules

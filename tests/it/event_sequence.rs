@@ -11,6 +11,8 @@ use metarr_plex::event::{
 use metarr_plex::plex::notification::{Notification, parse_frame};
 use serde_json::{Value, json};
 
+use crate::notification_fixtures::load;
+
 fn frame(kind: &str, child: &str, entries: Value) -> Vec<Notification> {
     let text =
         json!({"NotificationContainer": {"type": kind, "size": 1, child: entries}}).to_string();
@@ -662,31 +664,42 @@ fn server_restart_resets_sessions() {
 fn own_refresh_is_marked_caused_by_self() {
     let causes = SelfCauses::new();
     let mut f = Feed::with_causes(causes.clone());
-    // The action layer, about to refresh item 513.
+    // The action layer, about to refresh item 513 (a fake caller).
     causes.touching_item_at("513", Duration::from_secs(60), f.now);
+    // What Plex answers with: the refresh lifecycle captured for item 513...
     let mut events = Vec::new();
-    events.extend(f.push(activity("started", "c30c", "library.refresh.items", None)));
-    events.extend(f.push(activity(
-        "updated",
-        "c30c",
-        "library.refresh.items",
-        Some(json!({"key": "/library/metadata/513"})),
-    )));
+    for file in [
+        "activity_started_library-refresh-items_item513__plextraktsync-events-played.json",
+        "activity_updated_checking-files_item513__plextraktsync-events-played.json",
+        "activity_updated_refreshing-local-metadata_item513__plextraktsync-events-played.json",
+        "activity_updated_refreshing-media-analysis_item513__plextraktsync-events-played.json",
+    ] {
+        f.now += Duration::from_secs(5);
+        events.extend(f.push(load(file)));
+    }
+    // ...and its timeline state 5.
+    events.extend(f.push(timeline(lib_entry(json!("1"), json!("513"), 5, None))));
     f.now += Duration::from_secs(90); // past the item window: the activity stays ours
-    events.extend(f.push(activity(
-        "ended",
-        "c30c",
-        "library.refresh.items",
-        Some(json!({"key": "/library/metadata/513"})),
+    events.extend(f.push(load(
+        "activity_ended_library-refresh-items_item513__plextraktsync-events-played.json",
     )));
     assert_eq!(
         names(&events),
-        ["library.refresh.started", "library.refresh.ended"]
+        [
+            "library.refresh.started",
+            "item.ready",
+            "library.refresh.ended"
+        ]
     );
     assert!(events.iter().all(|e| e.caused_by_self), "{events:?}");
-    // A state-5 for the item after the window is somebody else's edit.
+    // A state 5 for the item after the window is somebody else's edit.
     let later = f.push(timeline(lib_entry(json!("1"), json!("513"), 5, None)));
     assert!(!later[0].caused_by_self);
+    // Another item's refresh at the same time is not ours.
+    let other = f.push(load(
+        "activity_ended_library-refresh-items_item10123__plextraktsync-events.json",
+    ));
+    assert!(!other[0].caused_by_self);
 }
 
 #[test]
