@@ -911,3 +911,27 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn raw_notification_events_for_every_type_are_opt_in() {
+    let config = NormalizerConfig {
+        notification_events_for_all: true,
+        ..NormalizerConfig::default()
+    };
+    let mut f = Feed::new();
+    f.n = Normalizer::new(config);
+    let events = f.push(playing("1", "100", "playing"));
+    assert_eq!(names(&events), ["playback.started", "notification"]);
+    assert_eq!(events[1].notification_type.as_deref(), Some("playing"));
+    assert_eq!(events[1].raw["sessionKey"], "1");
+    let repeated = f.push(playing("1", "100", "playing"));
+    assert_eq!(
+        names(&repeated),
+        ["notification"],
+        "every frame, not only changes"
+    );
+    assert!(
+        Feed::new().push(playing("1", "100", "playing")).len() == 1,
+        "off by default"
+    );
+}
