@@ -159,7 +159,7 @@ impl Normalizer {
         let mut events = self.events_for(n, now);
         // The entry's JSON is only built for the frames that mean something.
         if let Some((last, rest)) = events.split_last_mut() {
-            let raw = n.raw().to_value();
+            let raw = n.raw().clone();
             for e in rest {
                 e.raw = raw.clone();
             }

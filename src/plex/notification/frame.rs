@@ -359,7 +359,7 @@ mod tests {
         };
         assert_eq!(second.session_key, "2");
         assert_eq!(second.rating_key.as_deref(), Some("20"));
-        assert_eq!(second.raw.to_value()["state"], "paused");
+        assert_eq!(second.raw.value()["state"], "paused");
     }
 
     #[test]
@@ -440,10 +440,10 @@ mod tests {
         let n = parse_frame(text).unwrap();
         assert_eq!(n.len(), 2);
         assert_eq!(n[1].notification_type(), "brand.new");
-        assert_eq!(n[1].raw().to_value()["a"], 2);
+        assert_eq!(n[1].raw()["a"], 2);
         let text = r#"{"NotificationContainer":{"type":"flat","size":1,"x":"y"}}"#;
         let n = parse_frame(text).unwrap();
-        assert_eq!(n[0].raw().get(), r#"{"x":"y"}"#);
+        assert_eq!(n[0].raw_entry().get(), r#"{"x":"y"}"#);
     }
 
     #[test]

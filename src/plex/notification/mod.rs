@@ -93,6 +93,11 @@ impl Notification {
         }
     }
 
+    /// The entry as a JSON value, built on first use.
+    pub fn raw(&self) -> &serde_json::Value {
+        self.raw_entry().value()
+    }
+
     /// The entry as Plex sent it, taken out of the notification.
     pub fn into_raw(self) -> RawEntry {
         match self {
@@ -113,8 +118,8 @@ impl Notification {
         }
     }
 
-    /// The entry as Plex sent it.
-    pub fn raw(&self) -> &RawEntry {
+    /// The entry's JSON text as Plex sent it.
+    pub fn raw_entry(&self) -> &RawEntry {
         match self {
             Notification::Playing(n) => &n.raw,
             Notification::Timeline(n) => &n.raw,
