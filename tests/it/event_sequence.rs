@@ -935,3 +935,15 @@ fn raw_notification_events_for_every_type_are_opt_in() {
         "off by default"
     );
 }
+
+#[test]
+fn registering_outside_a_runtime_uses_the_system_clock() {
+    let causes = SelfCauses::new();
+    causes.touching_item("7", Duration::from_secs(60));
+    causes.touching_section("1", Duration::from_secs(60));
+    causes.activity("u");
+    let mut f = Feed::with_causes(causes);
+    f.now = Instant::now();
+    let events = f.push(timeline(lib_entry(json!("1"), json!("7"), 5, None)));
+    assert!(events[0].caused_by_self);
+}
