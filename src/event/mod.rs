@@ -151,8 +151,10 @@ pub struct ActivityRef {
     pub kind: String,
     /// `started`, `updated` or `ended`.
     pub event: String,
+    /// The activity title, e.g. `Scanning`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// What it is working on now (a folder, a refresh phase).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtitle: Option<String>,
     /// 0–100, or -1 when Plex cannot tell.

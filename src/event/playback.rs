@@ -40,7 +40,9 @@ pub(crate) struct Sessions {
 enum Phase {
     /// Seen only buffering (or an unknown state): not announced yet.
     Pending,
+    /// Announced, last reported playing.
     Playing,
+    /// Announced, last reported paused.
     Paused,
 }
 

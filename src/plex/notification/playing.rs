@@ -56,9 +56,13 @@ pub struct PlaySessionState {
 /// A player state as Plex reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlayState {
+    /// Playing.
     Playing,
+    /// Paused by the user.
     Paused,
+    /// Waiting for data; not a state change for rules.
     Buffering,
+    /// Stopped; the session is over.
     Stopped,
     /// Tautulli has seen this; treated like a stop by nobody, so kept distinct.
     Error,

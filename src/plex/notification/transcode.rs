@@ -8,8 +8,11 @@ use super::lenient::{opt_bool, opt_float, opt_int, opt_text};
 /// Which of the three transcode notification types an entry came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TranscodePhase {
+    /// `transcodeSession.start`
     Start,
+    /// `transcodeSession.update`
     Update,
+    /// `transcodeSession.end`
     End,
 }
 
@@ -32,13 +35,16 @@ pub struct TranscodeSession {
     /// `/transcode/sessions/<id>`; the id is the `transcodeSession` of a `playing` entry.
     #[serde(default, deserialize_with = "opt_text")]
     pub key: Option<String>,
+    /// True while the transcoder is ahead and idling.
     #[serde(default, deserialize_with = "opt_bool")]
     pub throttled: Option<bool>,
+    /// True once the whole item is transcoded.
     #[serde(default, deserialize_with = "opt_bool")]
     pub complete: Option<bool>,
     /// Percent; -1 for live streams.
     #[serde(default, deserialize_with = "opt_float")]
     pub progress: Option<f64>,
+    /// Transcode speed relative to real time.
     #[serde(default, deserialize_with = "opt_float")]
     pub speed: Option<f64>,
     /// Milliseconds.
