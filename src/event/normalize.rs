@@ -281,7 +281,7 @@ impl Normalizer {
             e.synthetic = false;
             e
         }];
-        events.extend(self.sessions.reset(&stamp));
+        events.extend(self.sessions.reset(now, &stamp));
         events.extend(self.activities.reset(&stamp));
         self.finish(events, now)
     }

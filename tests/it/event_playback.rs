@@ -244,3 +244,19 @@ fn raw_notification_events_for_every_type_are_opt_in() {
         "off by default"
     );
 }
+
+#[test]
+fn reused_session_key_after_an_unnoticed_restart_starts_again() {
+    let mut f = Feed::new();
+    f.push(playing("1", "100", "playing"));
+    f.push(playing("1", "100", "stopped"));
+    f.advance(Duration::from_secs(60));
+    assert!(f.push(playing("1", "100", "playing")).is_empty(), "an echo");
+    // Minutes later the same key and item is a new session (keys restart at
+    // 1 after a server restart, even one we did not notice).
+    f.advance(Duration::from_secs(120));
+    assert_eq!(
+        names(&f.push(playing("1", "100", "playing"))),
+        ["playback.started"]
+    );
+}
