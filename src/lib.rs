@@ -6,6 +6,7 @@
 //!
 //! - [`plex`]: the REST client and the notification stream (what Plex says and
 //!   how we ask it to do things).
+//!   - [`plex::notification`]: push-channel frames → typed notifications (pure).
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
@@ -13,6 +14,8 @@
 //!   and the async loop that persists its decisions and wakes at deadlines.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
+//!   - [`event::Normalizer`]: the pure, stateful notification → event step
+//!     (playback sessions, items, activities, reconciliation, loop guard).
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //!
