@@ -8,6 +8,8 @@
 //!   how we ask it to do things).
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
+//! - [`rules`]: rule files — load, check, compile, and match events to
+//!   the actions they call for.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //!
@@ -18,4 +20,5 @@
 pub mod diag;
 pub mod event;
 pub mod plex;
+pub mod rules;
 pub mod token;
