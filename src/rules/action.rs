@@ -152,7 +152,11 @@ pub(crate) const SPECS: &[Spec] = &[
         doc: "Match an item to a guid or an external id.",
         params: &[
             ITEM,
-            p("guid", Kind::Text, "A full guid, e.g. plex://movie/5d7768…"),
+            p(
+                "guid",
+                Kind::Text,
+                "A guid: plex://movie/5d7768… is applied as is; tmdb://N, imdb://tt…, tvdb://N are searched like `tmdb`.",
+            ),
             p("tmdb", Kind::Text, "A TMDB id."),
             p("imdb", Kind::Text, "An IMDb id (tt…)."),
             p("tvdb", Kind::Text, "A TVDB id."),
@@ -509,7 +513,7 @@ impl CompiledAction {
             "unmatch" => ResolvedAction::Unmatch { item: item()? },
             "match" => {
                 let target = if self.get("guid").is_some() {
-                    MatchTarget::Guid(id("guid", None)?)
+                    external_guid(id("guid", None)?)
                 } else if self.get("tmdb").is_some() {
                     MatchTarget::Tmdb(id("tmdb", None)?)
                 } else if self.get("imdb").is_some() {
@@ -642,6 +646,40 @@ impl CompiledAction {
     }
 }
 
+/// Splits a command line at spaces for the `argv` hint, keeping each
+/// `{{ … }}` in one piece.
+fn argv_words(line: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for w in line.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => words.push(w.to_owned()),
+        }
+        if w.contains("{{") {
+            open = true;
+        }
+        if w.contains("}}") {
+            open = false;
+        }
+    }
+    words
+}
+
+/// `tmdb://603`, `imdb://tt…` and `tvdb://…` name an external id, searched
+/// like `tmdb = "603"`; anything else is a guid applied as is.
+fn external_guid(guid: String) -> MatchTarget {
+    match guid.split_once("://") {
+        Some(("tmdb", id)) => MatchTarget::Tmdb(id.to_owned()),
+        Some(("imdb", id)) => MatchTarget::Imdb(id.to_owned()),
+        Some(("tvdb", id)) => MatchTarget::Tvdb(id.to_owned()),
+        _ => MatchTarget::Guid(guid),
+    }
+}
+
 fn non_empty(v: String, action: &'static str, param: &str) -> Result<String, RuleError> {
     if v.trim().is_empty() {
         Err(RuleError::EmptyValue {
@@ -731,7 +769,7 @@ fn compile_value(param: &Param, v: &Spanned<DeValue<'_>>, cx: &mut Cx<'_>) -> Op
                 (ts.len() == a.len()).then_some(Value::Texts(ts))
             }
             DeValue::String(s) => {
-                let words: Vec<String> = s.split_whitespace().map(|w| format!("\"{w}\"")).collect();
+                let words: Vec<String> = argv_words(s).iter().map(|w| format!("\"{w}\"")).collect();
                 cx.sink
                     .error(
                         v.span(),

@@ -52,12 +52,8 @@ impl Capture {
             Ok(re) => re,
             Err(e) => {
                 let why = e.to_string();
-                let last = why
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid regex")
-                    .trim()
-                    .to_owned();
+                let last = why.lines().last().unwrap_or("invalid regex").trim();
+                let last = last.strip_prefix("error: ").unwrap_or(last).to_owned();
                 let at = regex_error_at(&why, pattern.get_ref())
                     .and_then(|i| {
                         content_start(cx.source, &pattern.span(), pattern.get_ref())
@@ -131,9 +127,11 @@ impl Capture {
 fn regex_error_at(why: &str, pattern: &str) -> Option<usize> {
     let mut lines = why.lines();
     while let Some(line) = lines.next() {
-        if line.trim_end() == pattern || line == pattern {
+        if let Some(indent) = line.find(pattern)
+            && line.trim() == pattern
+        {
             let carets = lines.next()?;
-            let at = carets.find('^')?;
+            let at = carets.find('^')?.checked_sub(indent)?;
             return (at < pattern.len()).then_some(at);
         }
     }

@@ -157,7 +157,7 @@ fn compile_table(
         match cx.scope.check(&segs, false) {
             Ok(item) => uses_item |= item,
             Err(problem) => {
-                let (message, help) = problem.message_and_help();
+                let (message, help) = problem.describe(false);
                 cx.sink.error(from.span(), message).help(help);
             }
         }

@@ -142,6 +142,12 @@ pub(crate) enum PathProblem {
 impl PathProblem {
     /// The one-line message and its hint.
     pub(crate) fn message_and_help(&self) -> (String, String) {
+        self.describe(true)
+    }
+
+    /// Like [`Self::message_and_help`]; `cel` says whether `has(…)` can be
+    /// suggested (templates have no such guard).
+    pub(crate) fn describe(&self, cel: bool) -> (String, String) {
         match self {
             PathProblem::UnknownVariable { name, hint } => {
                 (format!("unknown variable `{name}`"), hint.clone())
@@ -155,11 +161,16 @@ impl PathProblem {
                 events,
             } => {
                 let names: Vec<&str> = events.iter().map(|e| e.as_str()).collect();
-                (
-                    format!("`{path}` is not set on `{}`", names.join("`, `")),
+                let help = if cel {
                     format!(
                         "it needs an event that carries {needs}; trigger on such events, or guard the expression with has({path})"
-                    ),
+                    )
+                } else {
+                    format!("it needs an event that carries {needs}; trigger only on such events")
+                };
+                (
+                    format!("`{path}` is not set on `{}`", names.join("`, `")),
+                    help,
                 )
             }
             PathProblem::NotARecord { path } => (

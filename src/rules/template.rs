@@ -59,6 +59,15 @@ impl TemplateEnv {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(FUEL));
+        // A known-but-absent value (null) prints as nothing, never "none";
+        // an id that renders empty is then refused by the action.
+        env.set_formatter(|out, state, value| {
+            if value.is_none() {
+                Ok(())
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
         env.add_filter("basename", |s: String| -> String {
             s.rsplit(['/', '\\']).next().unwrap_or_default().to_owned()
         });
@@ -115,7 +124,7 @@ impl TemplateEnv {
                 Ok(item) => uses_item |= item,
                 Err(problem) => {
                     ok = false;
-                    let (message, help) = problem.message_and_help();
+                    let (message, help) = problem.describe(false);
                     let at = text
                         .find(segments[0])
                         .and_then(|i| {

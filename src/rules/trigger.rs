@@ -10,6 +10,14 @@ use super::reader::{Annotate, TableReader, quoted_list, suggest};
 use super::vocab::{ACTIVITY_TYPES, ITEM_TYPES, SECTION_TYPES, glob_matches};
 use crate::event::{Event, EventName};
 
+/// A filter key, whether it is given, which part of an event it needs, and that part's name.
+type Filter = (
+    &'static str,
+    bool,
+    fn(crate::event::Subject) -> bool,
+    &'static str,
+);
+
 /// Keys of a `[[triggers]]` table.
 pub(crate) const KEYS: &[&str] = &[
     "event",
@@ -123,7 +131,7 @@ impl Trigger {
             }
         }
         // A filter on a part the events never carry can never pass.
-        let filters: [(&str, bool, fn(crate::event::Subject) -> bool, &str); 4] = [
+        let filters: [Filter; 4] = [
             ("section", !sections.is_empty(), |s| s.section, "section"),
             (
                 "section_type",
@@ -153,7 +161,7 @@ impl Trigger {
                 let at = r.key_span(key).unwrap_or(span.clone());
                 cx.sink
                     .error(at, format!("`{key}` can never match `{}`, which carries no {noun}", lacking.join("`, `")))
-                    .help(format!("`{key}` only filters events that carry a {noun}; use another trigger for the others"));
+                    .help(format!("`{key}` only filters events that carry one; put those events in a trigger of their own"));
             }
         }
         r.finish(KEYS, cx.sink);
