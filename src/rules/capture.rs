@@ -8,8 +8,8 @@ use regex::Regex;
 use toml::de::DeTable;
 
 use super::compile::Cx;
-use super::condition::Vars;
 use super::reader::{Annotate, TableReader, content_start};
+use super::vars::Vars;
 
 /// Keys of a `[[captures]]` table.
 pub(crate) const KEYS: &[&str] = &["from", "regex"];
@@ -100,7 +100,7 @@ impl Capture {
     /// The named groups' values, or `None` when nothing matches.
     pub(crate) fn apply(&self, vars: &Vars) -> Option<Vec<(String, String)>> {
         let value = vars.lookup(&self.from)?;
-        let texts: Vec<&str> = match value {
+        let texts: Vec<&str> = match &value {
             serde_json::Value::String(s) => vec![s.as_str()],
             serde_json::Value::Array(a) => a.iter().filter_map(serde_json::Value::as_str).collect(),
             _ => return None,

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::Arc;
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use toml::Spanned;
 
 use super::reader::{Annotate, Sink, content_start};
 use super::scope::Scope;
+use super::vars::Vars;
 
 /// One compiled condition.
 #[derive(Debug)]
@@ -104,12 +104,8 @@ impl Condition {
     }
 
     /// Evaluates the condition; anything but a boolean is an error.
-    pub(crate) fn evaluate(&self, env: &Arc<cel::Env>, vars: &Vars) -> Result<bool, String> {
-        let mut ctx = cel::Context::with_env(Arc::clone(env));
-        for (name, value) in &vars.cel {
-            ctx.add_variable_from_value(name.as_str(), value.clone());
-        }
-        match self.program.execute(&ctx) {
+    pub(crate) fn evaluate(&self, ctx: &cel::Context<'_, '_>) -> Result<bool, String> {
+        match self.program.execute(ctx) {
             Ok(cel::Value::Bool(b)) => Ok(b),
             Ok(other) => Err(format!("the condition gave {other:?}, not true or false")),
             Err(e) => Err(e.to_string()),
@@ -120,64 +116,8 @@ impl Condition {
     pub(crate) fn seen(&self, vars: &Vars) -> BTreeMap<String, serde_json::Value> {
         self.paths
             .iter()
-            .filter_map(|p| vars.lookup(p).map(|v| (p.clone(), v.clone())))
+            .filter_map(|p| vars.lookup(p).map(|v| (p.clone(), v)))
             .collect()
-    }
-}
-
-/// The variables of one evaluation, as JSON (for templates and `explain`)
-/// and as CEL values (for conditions).
-#[derive(Debug, Clone)]
-pub(crate) struct Vars {
-    pub(crate) json: serde_json::Map<String, serde_json::Value>,
-    cel: Vec<(String, cel::Value)>,
-}
-
-impl Vars {
-    pub(crate) fn new(json: serde_json::Map<String, serde_json::Value>) -> Vars {
-        let cel = json
-            .iter()
-            .map(|(k, v)| (k.clone(), json_to_cel(v)))
-            .collect();
-        Vars { json, cel }
-    }
-
-    /// Adds (or replaces) one variable.
-    pub(crate) fn set(&mut self, name: &str, value: serde_json::Value) {
-        self.cel.retain(|(k, _)| k != name);
-        self.cel.push((name.to_owned(), json_to_cel(&value)));
-        self.json.insert(name.to_owned(), value);
-    }
-
-    /// The value at a dotted path, if present.
-    pub(crate) fn lookup(&self, dotted: &str) -> Option<&serde_json::Value> {
-        let mut parts = dotted.split('.');
-        let mut cur = self.json.get(parts.next()?)?;
-        for p in parts {
-            cur = cur.get(p)?;
-        }
-        Some(cur)
-    }
-}
-
-/// JSON into CEL, keeping whole numbers as `int` so `item.year == 2002` holds.
-pub(crate) fn json_to_cel(v: &serde_json::Value) -> cel::Value {
-    use serde_json::Value as J;
-    match v {
-        J::Null => cel::Value::Null,
-        J::Bool(b) => cel::Value::Bool(*b),
-        J::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => cel::Value::Int(i),
-            (None, Some(u)) => cel::Value::UInt(u),
-            _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        J::String(s) => cel::Value::String(Arc::new(s.clone())),
-        J::Array(a) => cel::Value::List(Arc::new(a.iter().map(json_to_cel).collect())),
-        J::Object(o) => {
-            let map: std::collections::HashMap<String, cel::Value> =
-                o.iter().map(|(k, v)| (k.clone(), json_to_cel(v))).collect();
-            cel::Value::from(map)
-        }
     }
 }
 
@@ -283,6 +223,7 @@ mod tests {
     use super::*;
     use crate::event::EventName;
     use std::path::Path;
+    use std::sync::Arc;
 
     fn scope() -> Scope {
         Scope {
@@ -334,12 +275,12 @@ mod tests {
 
     #[test]
     fn whole_numbers_compare_as_int() {
-        let vars = Vars::new(
-            serde_json::json!({"item": {"year": 2002}})
-                .as_object()
-                .unwrap()
-                .clone(),
-        );
+        let item = crate::rules::ItemFacts {
+            year: Some(2002),
+            ..Default::default()
+        };
+        let event = crate::event::Event::new(EventName::ItemAdded);
+        let vars = Vars::new(&event, Some(&item));
         let env = Arc::new(cel::Env::stdlib());
         let p = Condition {
             source: String::new(),
@@ -348,6 +289,6 @@ mod tests {
             paths: vec![],
             uses_item: true,
         };
-        assert_eq!(p.evaluate(&env, &vars), Ok(true));
+        assert_eq!(p.evaluate(&vars.cel_context(&env)), Ok(true));
     }
 }

@@ -67,6 +67,7 @@ mod set;
 mod template;
 mod test_case;
 mod trigger;
+mod vars;
 mod vocab;
 
 pub use action::CompiledAction;
@@ -82,7 +83,7 @@ pub use resolved::{
 };
 pub use rule::{CompiledRule, Flow, Mode};
 pub use schema::rule_schema;
-pub use set::{ConditionResult, Decision, RuleError, RuleSet, Skip};
+pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};
 pub use template::Template;
 pub use test_case::RuleTest;
 pub use trigger::Trigger;

@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::condition::Vars;
 use super::facts::ItemFacts;
 use super::resolved::ResolvedAction;
 use super::rule::CompiledRule;
-use super::scope::{self, Field};
 use super::template::{Template, TemplateEnv};
-use super::trigger::Fit;
+use super::trigger::{Fit, Trigger};
+use super::vars::Vars;
 use crate::event::{Event, EventName};
 
 /// Compiled rules plus the index that keeps a firehose cheap: an event only
@@ -161,13 +160,35 @@ impl RuleSet {
     }
 
     /// Runs one rule against one event: triggers, captures, conditions,
-    /// then (if all pass) the key and the actions, rendered.
+    /// then (if all pass) the key and the actions, rendered. For many rules
+    /// and one event, [`RuleSet::prepare`] once and use
+    /// [`RuleSet::evaluate_prepared`].
     pub fn evaluate(
         &self,
         rule: &CompiledRule,
         event: &Event,
         item: Option<&ItemFacts>,
     ) -> Result<Decision, RuleError> {
+        self.evaluate_prepared(rule, &self.prepare(event, item))
+    }
+
+    /// Converts an event (and its item's metadata, when fetched) into the
+    /// variables rules read, once for every rule evaluated for it.
+    pub fn prepare<'a>(&self, event: &'a Event, item: Option<&'a ItemFacts>) -> PreparedEvent<'a> {
+        PreparedEvent {
+            event,
+            item,
+            vars: Vars::new(event, item),
+        }
+    }
+
+    /// [`RuleSet::evaluate`] with the event's variables already built.
+    pub fn evaluate_prepared(
+        &self,
+        rule: &CompiledRule,
+        prepared: &PreparedEvent<'_>,
+    ) -> Result<Decision, RuleError> {
+        let (event, item) = (prepared.event, prepared.item);
         let mut decision = Decision {
             rule: rule.id.clone(),
             fired: false,
@@ -181,8 +202,7 @@ impl RuleSet {
             decision.skipped = Some(Skip::CausedBySelf);
             return Ok(decision);
         }
-        let fits: Vec<(Fit, &super::trigger::Trigger)> =
-            rule.triggers.iter().map(|t| (t.fit(event), t)).collect();
+        let fits: Vec<(Fit, &Trigger)> = rule.triggers.iter().map(|t| (t.fit(event), t)).collect();
         if !fits.iter().any(|(f, _)| *f == Fit::Yes) {
             let pending: Vec<_> = fits.iter().filter(|(f, _)| *f == Fit::IfItemType).collect();
             if pending.is_empty() {
@@ -200,47 +220,44 @@ impl RuleSet {
         if rule.uses_item() && item.is_none() {
             return Err(RuleError::NeedsMetadata);
         }
-        let mut vars = variables(event, item);
+        let mut vars = prepared.vars.clone();
         for capture in &rule.captures {
-            match capture.apply(&vars) {
-                Some(groups) => {
-                    for (name, value) in groups {
-                        vars.set(&name, serde_json::Value::String(value.clone()));
-                        decision.captures.insert(name, value);
-                    }
-                }
-                None => {
-                    decision.skipped = Some(Skip::Capture {
-                        from: capture.from.clone(),
+            let Some(groups) = capture.apply(&vars) else {
+                decision.skipped = Some(Skip::Capture {
+                    from: capture.from.clone(),
+                });
+                return Ok(decision);
+            };
+            for (name, value) in groups {
+                vars.set(&name, value.clone());
+                decision.captures.insert(name, value);
+            }
+        }
+        if !rule.conditions.is_empty() {
+            let ctx = vars.cel_context(&self.cel);
+            for c in &rule.conditions {
+                let result = c.evaluate(&ctx).map_err(|message| RuleError::Condition {
+                    expression: c.source.clone(),
+                    message,
+                })?;
+                decision.conditions.push(ConditionResult {
+                    expression: c.source.clone(),
+                    result,
+                    values: c.seen(&vars),
+                });
+                if !result {
+                    decision.skipped = Some(Skip::Condition {
+                        expression: c.source.clone(),
                     });
                     return Ok(decision);
                 }
             }
         }
-        for c in &rule.conditions {
-            let result = c
-                .evaluate(&self.cel, &vars)
-                .map_err(|message| RuleError::Condition {
-                    expression: c.source.clone(),
-                    message,
-                })?;
-            decision.conditions.push(ConditionResult {
-                expression: c.source.clone(),
-                result,
-                values: c.seen(&vars),
-            });
-            if !result {
-                decision.skipped = Some(Skip::Condition {
-                    expression: c.source.clone(),
-                });
-                return Ok(decision);
-            }
-        }
         let renderer = Renderer {
             templates: &self.templates,
-            vars: minijinja::Value::from(minijinja::value::Serde(&vars.json)),
+            vars: &vars,
+            jinja: vars.jinja(),
             event,
-            event_json: vars.json.get("event").cloned().unwrap_or_default(),
         };
         decision.key = match &rule.key {
             Some(k) => renderer.render(k, "key")?,
@@ -260,18 +277,26 @@ impl RuleSet {
     }
 }
 
+/// One event with its variables built, shared by every rule evaluated for it.
+#[derive(Debug)]
+pub struct PreparedEvent<'a> {
+    event: &'a Event,
+    item: Option<&'a ItemFacts>,
+    vars: Vars,
+}
+
 /// Renders templates for one evaluation; actions ask it for defaults too.
 pub(crate) struct Renderer<'a> {
     templates: &'a TemplateEnv,
-    vars: minijinja::Value,
+    vars: &'a Vars,
+    jinja: minijinja::Value,
     event: &'a Event,
-    event_json: serde_json::Value,
 }
 
 impl Renderer<'_> {
     pub(crate) fn render(&self, t: &Template, _param: &str) -> Result<String, RuleError> {
         self.templates
-            .render(t, &self.vars)
+            .render(t, &self.jinja)
             .map_err(|e| RuleError::Template {
                 template: t.source.clone(),
                 message: match e.detail() {
@@ -293,37 +318,6 @@ impl Renderer<'_> {
 
     /// The event as rules see it (the default webhook body).
     pub(crate) fn event_json(&self) -> serde_json::Value {
-        self.event_json.clone()
-    }
-}
-
-/// `event`, `item` (when fetched) as JSON, with known-but-absent fields set
-/// to null so `event.item.title == "x"` is false rather than an error.
-pub(crate) fn variables(event: &Event, item: Option<&ItemFacts>) -> Vars {
-    let mut json = serde_json::Map::new();
-    let mut e = serde_json::to_value(event).unwrap_or_default();
-    fill_nulls(&mut e, scope::EVENT);
-    json.insert("event".into(), e);
-    if let Some(facts) = item {
-        json.insert(
-            "item".into(),
-            serde_json::to_value(facts).unwrap_or_default(),
-        );
-    }
-    Vars::new(json)
-}
-
-fn fill_nulls(v: &mut serde_json::Value, shape: Field) {
-    let (serde_json::Value::Object(map), Field::Object(fields)) = (v, shape) else {
-        return;
-    };
-    for (name, field, needs) in fields {
-        match map.get_mut(*name) {
-            Some(child) => fill_nulls(child, *field),
-            None if *needs == scope::Needs::Nothing && !matches!(field, Field::Object(_)) => {
-                map.insert((*name).to_owned(), serde_json::Value::Null);
-            }
-            None => {}
-        }
+        self.vars.event_json()
     }
 }
