@@ -6,6 +6,7 @@
 
 mod activities;
 mod artwork;
+mod check;
 mod context;
 mod edit;
 mod error;
@@ -16,6 +17,7 @@ mod map_path;
 mod matching;
 mod output;
 mod scan;
+mod schema;
 mod sections;
 mod sim;
 mod tags;
@@ -25,6 +27,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::rules;
+
+pub use check::{CheckArgs, OutputFormat};
 pub use context::Context;
 pub use error::CliError;
 
@@ -85,6 +90,10 @@ pub enum Command {
     MapPath(map_path::MapPathArgs),
     /// Run the built-in Plex simulator on loopback.
     Sim(sim::SimArgs),
+    /// Check rule files: every error in every file, with its line (exit 0 ok, 1 errors, 2 IO).
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of rule files, for editor completion.
+    Schema,
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -93,6 +102,20 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    // Checking rules and printing their schema need no config, no runtime and no Plex.
+    match &cli.command {
+        Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
+        Command::Schema => {
+            return match schema::run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    err.print();
+                    ExitCode::from(err.exit_code())
+                }
+            };
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -114,6 +137,17 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Check(args) => {
+            return match check::run(args, cli.json) {
+                0 => Ok(()),
+                rules::EXIT_IO => Err(CliError::Usage("cannot read the rules directory".into())),
+                _ => Err(CliError::Partial("rule files have errors".into())),
+            };
+        }
+        Command::Schema => return schema::run(),
+        _ => {}
+    }
     let ctx = Context::new(&cli)?;
     match cli.command {
         Command::Sections => sections::run(&ctx).await,
@@ -132,6 +166,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
         Command::Sim(a) => sim::run(&ctx, a).await,
+        Command::Check(_) | Command::Schema => Ok(()),
     }
 }
 

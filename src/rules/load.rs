@@ -45,6 +45,18 @@ pub struct LoadError {
     pub source: std::io::Error,
 }
 
+/// Where rules live when no directory is given: `$CONFIGURATION_DIRECTORY/rules`
+/// under systemd (its first entry), else `/etc/metarr-plex/rules`.
+pub fn default_rules_dir() -> PathBuf {
+    std::env::var_os("CONFIGURATION_DIRECTORY")
+        .and_then(|dirs| std::env::split_paths(&dirs).next())
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(
+            || PathBuf::from("/etc/metarr-plex/rules"),
+            |d| d.join("rules"),
+        )
+}
+
 /// Loads every rule file in `dir`: `*.toml` (any case), skipping names that
 /// start with `_` and anything ending in `.disabled`.
 pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {

@@ -77,7 +77,7 @@ pub use check::{
 };
 pub use condition::Condition;
 pub use facts::{ItemFacts, MetadataSource};
-pub use load::{LoadError, Loaded, load_dir, load_sources};
+pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
 pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };

@@ -279,3 +279,33 @@ fn duplicate_ids_by_case_and_symlink_are_errors() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn the_binary_checks_a_directory_and_prints_the_schema() {
+    let bin = env!("CARGO_BIN_EXE_metarr-plex");
+    let out = std::process::Command::new(bin)
+        .args(["check", "tests/fixtures/rules/broken", "--format", "json"])
+        .env_remove("CONFIGURATION_DIRECTORY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["errors"].as_u64().unwrap() >= 25, "{report}");
+    let out = std::process::Command::new(bin)
+        .args(["check", "rules"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = std::process::Command::new(bin)
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema, rules::rule_schema());
+}
