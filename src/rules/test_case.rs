@@ -187,6 +187,7 @@ fn compile_event(
         return None;
     }
     let mut json = table_json(t);
+    ids_as_text(&mut json);
     if let Some(obj) = json.as_object_mut() {
         obj.entry("id")
             .or_insert_with(|| format!("test-{}", index + 1).into());
@@ -199,6 +200,22 @@ fn compile_event(
         Err(e) => {
             cx.sink.error(at, format!("invalid test event: {e}"));
             None
+        }
+    }
+}
+
+/// Plex ids are text; `item = { id = 42 }` in a test means `"42"`.
+fn ids_as_text(v: &mut serde_json::Value) {
+    if let serde_json::Value::Object(map) = v {
+        for (k, child) in map.iter_mut() {
+            let is_id = matches!(k.as_str(), "id" | "key" | "parent_id" | "grandparent_id");
+            match child {
+                serde_json::Value::Number(n) if is_id => {
+                    *child = serde_json::Value::String(n.to_string())
+                }
+                serde_json::Value::Object(_) if k != "raw" => ids_as_text(child),
+                _ => {}
+            }
         }
     }
 }

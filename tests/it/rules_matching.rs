@@ -315,3 +315,18 @@ fn rule_sets_can_be_shared_across_threads() {
     fn shareable<T: Send + Sync>() {}
     shareable::<RuleSet>();
 }
+
+#[test]
+fn embedded_tests_accept_numeric_ids() {
+    let loaded = load_sources(vec![(
+        PathBuf::from("t.toml"),
+        "[[triggers]]\nevent = \"item.added\"\n[[actions]]\naction = \"refresh\"\n[[tests]]\nevent = { name = \"item.added\", section = { id = 1 }, item = { id = 42 } }\nexpect = [\"PUT /library/metadata/42/refresh\"]\n"
+            .to_owned(),
+    )]);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let rule = loaded.rules.get("t").unwrap();
+    let t = &rule.tests[0];
+    assert_eq!(t.event.item.as_ref().unwrap().id, "42");
+    let d = loaded.rules.evaluate(rule, &t.event, None).unwrap();
+    assert_eq!(d.actions, [ResolvedAction::Refresh { item: "42".into() }]);
+}
