@@ -32,8 +32,11 @@ pub struct JsonReport {
     pub files: usize,
     /// Rules that compiled cleanly.
     pub rules: usize,
+    /// Findings that fail the check (exit 1).
     pub errors: usize,
+    /// Findings that do not (an unknown activity type).
     pub warnings: usize,
+    /// Every finding, by file then position.
     pub diagnostics: Vec<JsonDiagnostic>,
 }
 

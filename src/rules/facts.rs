@@ -27,7 +27,9 @@ pub struct ItemFacts {
     /// `movie`, `show`, `episode`…; item type filters use it when the event did not say.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The title as Plex shows it.
     pub title: String,
+    /// The release year, when Plex knows it.
     pub year: Option<i64>,
     /// The primary guid: `plex://movie/…` when matched, `local://…` when not.
     pub guid: String,
@@ -38,10 +40,15 @@ pub struct ItemFacts {
     /// The first file's folder, as Plex sees it: where `{tmdb-N}` tags and
     /// local artwork live. For shows, the show's own `Location`.
     pub folder: Option<String>,
+    /// Label tags: a cheap way for people (and Kometa, *arr tags) to steer rules.
     pub labels: Vec<String>,
+    /// Collections the item is in, so a rule can skip items already added.
     pub collections: Vec<String>,
+    /// Genre tags.
     pub genres: Vec<String>,
+    /// The library section id; playback events may lack it, the metadata does not.
     pub section_id: Option<String>,
+    /// The library section title.
     pub section_title: Option<String>,
 }
 

@@ -40,7 +40,9 @@ impl Loaded {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot read rules directory {}: {source}", path.display())]
 pub struct LoadError {
+    /// The directory as given.
     pub path: PathBuf,
+    /// Why it could not be listed.
     #[source]
     pub source: std::io::Error,
 }

@@ -42,6 +42,7 @@ impl Mode {
 /// Flow control, parsed and checked here, executed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flow {
+    /// What a new trigger does while a run for the key is active.
     pub mode: Mode,
     /// Queued/parallel runs per key (engine default when `None`).
     pub max: Option<u32>,
@@ -64,9 +65,11 @@ pub struct CompiledRule {
     pub id: String,
     /// The file it came from.
     pub file: PathBuf,
+    /// What the rule does, for people and logs.
     pub description: Option<String>,
     /// A disabled rule is loaded and checked but never matched.
     pub enabled: bool,
+    /// Debounce, delay, cooldown, mode: executed by the engine.
     pub flow: Flow,
     /// Opt in to events our own actions caused (off: the loop guard).
     pub include_self: bool,

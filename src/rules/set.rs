@@ -81,7 +81,9 @@ pub enum Skip {
 /// One condition's outcome with the values it read, for `explain`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConditionResult {
+    /// The expression as written.
     pub expression: String,
+    /// What it evaluated to.
     pub result: bool,
     /// Dotted path → value, for every path the expression reads that exists.
     pub values: BTreeMap<String, serde_json::Value>,
@@ -92,11 +94,13 @@ pub struct ConditionResult {
 pub struct Decision {
     /// The rule id.
     pub rule: String,
+    /// All filters, captures and conditions passed: the actions should run.
     pub fired: bool,
     /// Why it did not fire.
     pub skipped: Option<Skip>,
     /// Conditions in order, up to the first false one.
     pub conditions: Vec<ConditionResult>,
+    /// Capture group values, by name.
     pub captures: BTreeMap<String, String>,
     /// The rendered key (mode, debounce and cooldown scope); empty unless fired.
     pub key: String,
@@ -294,14 +298,15 @@ pub(crate) struct Renderer<'a> {
 }
 
 impl Renderer<'_> {
-    pub(crate) fn render(&self, t: &Template, _param: &str) -> Result<String, RuleError> {
+    /// Renders `t`, the value of parameter `param` (named in errors).
+    pub(crate) fn render(&self, t: &Template, param: &str) -> Result<String, RuleError> {
         self.templates
             .render(t, &self.jinja)
             .map_err(|e| RuleError::Template {
                 template: t.source.clone(),
                 message: match e.detail() {
-                    Some(d) => format!("{}: {d}", e.kind()),
-                    None => e.kind().to_string(),
+                    Some(d) => format!("`{param}`: {}: {d}", e.kind()),
+                    None => format!("`{param}`: {}", e.kind()),
                 },
             })
     }

@@ -38,6 +38,7 @@ const EVENT_KEYS: &[&str] = &[
 pub struct RuleTest {
     /// A label for the report; default "test N".
     pub name: String,
+    /// The event the test feeds to the rule.
     pub event: Event,
     /// The metadata a fetch returns, for rules that read `item.*`.
     pub item: Option<ItemFacts>,

@@ -31,10 +31,14 @@ pub(crate) const KEYS: &[&str] = &[
 /// One compiled trigger: any of its events, all of its filters.
 #[derive(Debug, Clone)]
 pub struct Trigger {
+    /// Any of these event names.
     pub events: Vec<EventName>,
     /// Section titles or ids; empty means any.
     pub sections: Vec<String>,
+    /// `movie`, `show`…; empty means any.
     pub section_types: Vec<String>,
+    /// `movie`, `episode`…; empty means any. Decided from metadata when the
+    /// event does not say (playback notifications carry no type).
     pub item_types: Vec<String>,
     /// Activity type globs (`media.generate.*`).
     pub activities: Vec<String>,

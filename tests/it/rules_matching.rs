@@ -330,3 +330,24 @@ fn embedded_tests_accept_numeric_ids() {
     let d = loaded.rules.evaluate(rule, &t.event, None).unwrap();
     assert_eq!(d.actions, [ResolvedAction::Refresh { item: "42".into() }]);
 }
+
+#[test]
+fn a_value_missing_at_render_time_is_an_error_not_an_empty_string() {
+    let set = set(&[(
+        "raw",
+        "[[triggers]]\nevent = \"item.added\"\n[[actions]]\naction = \"log\"\nmessage = \"{{ event.raw.player.title }}\"\n",
+    )]);
+    let err = set
+        .evaluate(set.get("raw").unwrap(), &event(EventName::ItemAdded), None)
+        .unwrap_err();
+    match err {
+        RuleError::Template { template, message } => {
+            assert_eq!(template, "{{ event.raw.player.title }}");
+            assert!(
+                message.starts_with("`message`: undefined value"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
