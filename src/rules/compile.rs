@@ -237,6 +237,22 @@ fn compile_table(
         .filter_map(|c| Condition::compile(c, cx.source, &cx.scope, cx.sink))
         .collect();
     let key = r.string("key", cx.sink).and_then(|k| cx.template(&k));
+    // A cancel event finds the pending run by the key rendered for *it*, so
+    // the key may only read what the cancel events carry.
+    if let Some(k) = &key
+        && !cancel.is_empty()
+    {
+        let scope = Scope {
+            events: cancel.clone(),
+            captures: Vec::new(),
+        };
+        let _ = k.check(
+            &scope,
+            cx.source,
+            cx.sink,
+            "in `key`, rendered for a cancel event",
+        );
+    }
 
     let action_tables = r.tables("actions", cx.sink);
     if action_tables.is_empty() && r.key_span("actions").is_none() {

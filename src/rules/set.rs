@@ -19,6 +19,8 @@ use crate::event::{Event, EventName};
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     by_event: HashMap<EventName, Vec<usize>>,
+    /// Event name → rules that list it in `[cancel]`.
+    cancel_index: HashMap<EventName, Vec<usize>>,
     templates: TemplateEnv,
     /// One CEL environment (the standard library) shared by every evaluation.
     cel: Arc<cel::Env>,
@@ -119,9 +121,19 @@ impl RuleSet {
                 by_event.entry(n).or_default().push(i);
             }
         }
+        let mut cancel_index: HashMap<EventName, Vec<usize>> = HashMap::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for n in &rule.flow.cancel {
+                let list = cancel_index.entry(*n).or_default();
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
+        }
         RuleSet {
             rules,
             by_event,
+            cancel_index,
             templates,
             cel: Arc::new(cel::Env::stdlib()),
         }
@@ -174,6 +186,38 @@ impl RuleSet {
         item: Option<&ItemFacts>,
     ) -> Result<Decision, RuleError> {
         self.evaluate_prepared(rule, &self.prepare(event, item))
+    }
+
+    /// Enabled rules that list this event in `[cancel]`: the engine drops
+    /// their pending run for [`RuleSet::key_for`] this event.
+    pub fn cancelled_by<'a>(
+        &'a self,
+        event: &'a Event,
+    ) -> impl Iterator<Item = &'a CompiledRule> + 'a {
+        self.cancel_index
+            .get(&event.name)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.rules[*i])
+            .filter(|r| r.enabled)
+    }
+
+    /// The key `rule` gives `event` (what [`Decision::key`] would be), to
+    /// find the pending run a cancel event drops.
+    pub fn key_for(
+        &self,
+        rule: &CompiledRule,
+        event: &Event,
+        item: Option<&ItemFacts>,
+    ) -> Result<String, RuleError> {
+        let vars = Vars::new(event, item);
+        let renderer = Renderer {
+            templates: &self.templates,
+            vars: &vars,
+            jinja: vars.jinja(),
+            event,
+        };
+        key_of(rule, &renderer)
     }
 
     /// Converts an event (and its item's metadata, when fetched) into the
@@ -263,14 +307,7 @@ impl RuleSet {
             jinja: vars.jinja(),
             event,
         };
-        decision.key = match &rule.key {
-            Some(k) => renderer.render(k, "key")?,
-            None => renderer
-                .event_item()
-                .or(renderer.event_section())
-                .unwrap_or_default()
-                .to_owned(),
-        };
+        decision.key = key_of(rule, &renderer)?;
         decision.actions = rule
             .actions
             .iter()
@@ -278,6 +315,19 @@ impl RuleSet {
             .collect::<Result<_, _>>()?;
         decision.fired = true;
         Ok(decision)
+    }
+}
+
+/// The rule's key for one evaluation: its template, else the event's item
+/// id, else its section id.
+fn key_of(rule: &CompiledRule, renderer: &Renderer<'_>) -> Result<String, RuleError> {
+    match &rule.key {
+        Some(k) => renderer.render(k, "key"),
+        None => Ok(renderer
+            .event_item()
+            .or(renderer.event_section())
+            .unwrap_or_default()
+            .to_owned()),
     }
 }
 

@@ -44,9 +44,45 @@ pub struct Template {
     name: Option<String>,
     /// Reads `item.*`, so the event needs a metadata fetch.
     pub(crate) uses_item: bool,
+    /// The dotted variable paths the template reads.
+    vars: Vec<String>,
 }
 
 impl Template {
+    /// Checks every variable the template reads against `scope`, reporting
+    /// each problem with `context` ("in a template"). Returns whether it
+    /// reads item metadata, or `None` when something is wrong.
+    pub(crate) fn check(
+        &self,
+        scope: &Scope,
+        source: &str,
+        sink: &mut Sink,
+        context: &str,
+    ) -> Option<bool> {
+        let mut uses_item = false;
+        let mut ok = true;
+        for var in &self.vars {
+            let segments: Vec<&str> = var.split('.').collect();
+            match scope.check(&segments, false) {
+                Ok(item) => uses_item |= item,
+                Err(problem) => {
+                    ok = false;
+                    let (message, help) = problem.describe(false);
+                    let at = self
+                        .source
+                        .find(segments[0])
+                        .and_then(|i| {
+                            content_start(source, &self.span, &self.source)
+                                .map(|s| s + i..s + i + var.len())
+                        })
+                        .unwrap_or(self.span.clone());
+                    sink.error(at, format!("{message} ({context})")).help(help);
+                }
+            }
+        }
+        ok.then_some(uses_item)
+    }
+
     /// True when the string has no template syntax.
     pub fn is_literal(&self) -> bool {
         self.name.is_none()
@@ -98,6 +134,7 @@ impl TemplateEnv {
                 span,
                 name: None,
                 uses_item: false,
+                vars: Vec::new(),
             });
         }
         let name = format!("t{}", self.next);
@@ -111,37 +148,21 @@ impl TemplateEnv {
             return None;
         }
         let tmpl = self.env.get_template(&name).ok()?;
-        let mut vars: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
+        let mut vars: Vec<String> = tmpl
+            .undeclared_variables(true)
+            .into_iter()
+            .filter(|v| !BUILTIN_FUNCTIONS.contains(&v.as_str()))
+            .collect();
         vars.sort();
-        let mut uses_item = false;
-        let mut ok = true;
-        for var in vars {
-            let segments: Vec<&str> = var.split('.').collect();
-            if segments.len() == 1 && BUILTIN_FUNCTIONS.contains(&segments[0]) {
-                continue;
-            }
-            match scope.check(&segments, false) {
-                Ok(item) => uses_item |= item,
-                Err(problem) => {
-                    ok = false;
-                    let (message, help) = problem.describe(false);
-                    let at = text
-                        .find(segments[0])
-                        .and_then(|i| {
-                            content_start(source, &span, text).map(|s| s + i..s + i + var.len())
-                        })
-                        .unwrap_or(span.clone());
-                    sink.error(at, format!("{message} (in a template)"))
-                        .help(help);
-                }
-            }
-        }
-        ok.then_some(Template {
+        let mut t = Template {
             source: text.clone(),
             span,
             name: Some(name),
-            uses_item,
-        })
+            uses_item: false,
+            vars,
+        };
+        t.uses_item = t.check(scope, source, sink, "in a template")?;
+        Some(t)
     }
 
     /// Renders `t` with `vars` (a map of `event`, `item`, captures).

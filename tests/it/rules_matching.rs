@@ -351,3 +351,42 @@ fn a_value_missing_at_render_time_is_an_error_not_an_empty_string() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn cancel_events_find_their_rules_and_render_the_same_key() {
+    let set = set(&[
+        (
+            "delayed",
+            "delay = \"10s\"\n[[triggers]]\nevent = \"playback.stopped\"\n[cancel]\nevents = [\"playback.started\"]\n[[actions]]\naction = \"analyze\"\n",
+        ),
+        ("plain", ON_STOPPED),
+    ]);
+    let stop = event(EventName::PlaybackStopped);
+    let start = event(EventName::PlaybackStarted);
+    let ids: Vec<&str> = set.cancelled_by(&start).map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["delayed"]);
+    assert_eq!(set.cancelled_by(&stop).count(), 0);
+    let rule = set.get("delayed").unwrap();
+    let fired = set.evaluate(rule, &stop, None).unwrap();
+    assert_eq!(set.key_for(rule, &start, None).unwrap(), fired.key);
+}
+
+#[test]
+fn a_key_that_cancel_events_cannot_render_is_refused() {
+    let loaded = load_sources(vec![(
+        PathBuf::from("k.toml"),
+        "key = \"{{ event.item.id }}\"\ndebounce = \"5s\"\n[[triggers]]\nevent = \"item.added\"\n[cancel]\nevents = [\"library.scan.started\"]\n[[actions]]\naction = \"refresh\"\n"
+            .to_owned(),
+    )]);
+    let messages: Vec<&str> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`event.item` is not set on `library.scan.started` (in `key`, rendered for a cancel event)"
+        ]
+    );
+}
