@@ -8,7 +8,7 @@ use regex::Regex;
 use toml::de::DeTable;
 
 use super::compile::Cx;
-use super::reader::{Annotate, TableReader, content_start};
+use super::reader::{Annotate, TableReader, content_start, quoted_list};
 use super::vars::Vars;
 
 /// Keys of a `[[captures]]` table.
@@ -40,14 +40,27 @@ impl Capture {
         let mut r = TableReader::new(table, "capture");
         let from = r.string("from", cx.sink);
         let pattern = r.string("regex", cx.sink);
-        r.finish(KEYS, cx.sink);
         let head = span.start..span.start + 12.min(span.len());
         let (Some(from), Some(pattern)) = (from, pattern) else {
-            cx.sink
-                .error(head, "a capture needs `from` and `regex`")
-                .help("e.g. from = \"item.folder\" and regex = '\\{tmdb-(?P<tmdb>\\d+)\\}'");
+            let missing: Vec<&str> = ["from", "regex"]
+                .into_iter()
+                .filter(|k| r.key_span(k).is_none())
+                .collect();
+            if !missing.is_empty() {
+                cx.sink
+                    .error(
+                        head,
+                        format!(
+                            "a capture needs {}",
+                            quoted_list(&missing).replace(", ", " and ")
+                        ),
+                    )
+                    .help("e.g. from = \"item.folder\" and regex = '\\{tmdb-(?P<tmdb>\\d+)\\}'");
+            }
+            r.finish(KEYS, cx.sink);
             return None;
         };
+        r.finish(KEYS, cx.sink);
         let regex = match Regex::new(pattern.get_ref()) {
             Ok(re) => re,
             Err(e) => {
