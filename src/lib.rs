@@ -16,16 +16,31 @@
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //!   - [`event::Normalizer`]: the pure, stateful notification → event step
 //!     (playback sessions, items, activities, reconciliation, loop guard).
+//! - [`rules`]: rule files — load, check, compile, and match events to
+//!   the actions they call for.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
+//! - [`config`]: the TOML config file, parsed and validated.
+//! - [`identity`]: the `X-Plex-*` identity and the client id kept in the state dir.
+//! - [`tls`]: the one rustls configuration the REST client and the WebSocket share.
+//! - [`pathmap`]: local ↔ Plex path translation and section lookup.
+//! - [`cli`]: the command line (one-shot commands); `main.rs` only calls it.
+//! - [`sim`]: a Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod event;
 pub mod journal;
+pub mod identity;
+pub mod pathmap;
 pub mod plex;
+pub mod rules;
+pub mod sim;
+pub mod tls;
 pub mod token;

@@ -1,5 +1,11 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod cli_config;
+mod client_errors;
+mod client_harness;
+mod client_read;
+mod client_scan;
+mod client_write;
 mod engine;
 mod engine_driver;
 mod engine_figures;
@@ -14,3 +20,8 @@ mod event_self_cause;
 mod journal;
 mod notification;
 mod notification_fixtures;
+mod pathmap;
+mod rules;
+mod rules_broken;
+mod rules_matching;
+mod sim;
