@@ -129,7 +129,6 @@ const ID_FIELDS: &[&str] = &[
 
 /// Rewrites digit-only string ids as JSON numbers, the way pre-2020 servers
 /// sent them, so listeners are exercised with both forms.
-#[allow(dead_code)] // The WebSocket side (next) sends with it.
 pub(crate) fn numeric_ids(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(

@@ -1,3 +1,4 @@
 //! The integration tests, one binary (`cargo test --test it`).
 
 mod sim;
+mod sim_ws;
