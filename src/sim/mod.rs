@@ -207,6 +207,31 @@ impl Simulator {
             .command_sockets(SocketCommand::Raw(json.to_owned()));
     }
 
+    /// Sends many raw frames, waiting whenever the sockets fall more than
+    /// half a queue behind, so none is dropped (for load tests).
+    pub async fn emit_raw_many(&self, frames: impl IntoIterator<Item = String>) {
+        for frame in frames {
+            while self.shared.socket_commands.len() >= shared::SOCKET_QUEUE / 2 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            self.shared.command_sockets(SocketCommand::Raw(frame));
+        }
+    }
+
+    /// Deletes an item (and what is below it) the way Plex does when its
+    /// files are gone: timeline state 9 / `deleted` for each. False if unknown.
+    pub fn delete_item(&self, id: &str) -> bool {
+        let removed = lock(&self.shared.library).remove_item(id);
+        for item in &removed {
+            self.shared.notify(notify::timeline(
+                item,
+                item.grandparent.as_deref(),
+                notify::DELETED,
+            ));
+        }
+        !removed.is_empty()
+    }
+
     /// Sends a notification to every socket whose filters allow its type.
     pub fn emit(&self, notification: Notification) {
         self.shared.notify(notification);

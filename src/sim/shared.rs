@@ -20,6 +20,9 @@ use super::notify::{Hub, Notification};
 use super::recording::RequestLog;
 use super::ws_fault::SocketCommand;
 
+/// Depth of the per-socket command queue (raw frames, faults).
+pub(crate) const SOCKET_QUEUE: usize = 1024;
+
 pub(crate) struct Shared {
     /// The simulated server state.
     pub(crate) library: Mutex<Library>,
@@ -85,7 +88,7 @@ impl Shared {
             numeric_ids: AtomicBool::new(numeric_ids),
             activity_cancels: Mutex::new(HashMap::new()),
             listener,
-            socket_commands: broadcast::channel(64).0,
+            socket_commands: broadcast::channel(SOCKET_QUEUE).0,
             open_sockets: AtomicUsize::new(0),
             pending_socket_commands: Mutex::new(Vec::new()),
             close_sockets: Mutex::new(CancellationToken::new()),

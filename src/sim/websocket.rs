@@ -131,12 +131,18 @@ async fn serve(sh: Arc<Shared>, mut socket: WebSocket, filter: Filter, mut feeds
                 }
                 Ok(_) => Next::Continue,
                 // A socket too slow for the hub loses frames, as on a real server.
-                Err(RecvError::Lagged(_)) => Next::Continue,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(dropped = n, "Simulator socket fell behind; notifications dropped.");
+                    Next::Continue
+                }
                 Err(RecvError::Closed) => Next::Close,
             },
             c = feeds.commands.recv() => match c {
                 Ok(cmd) => apply(&mut socket, cmd, &mut budget).await,
-                Err(RecvError::Lagged(_)) => Next::Continue,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(dropped = n, "Simulator socket fell behind; raw frames dropped.");
+                    Next::Continue
+                }
                 Err(RecvError::Closed) => Next::Close,
             },
             m = socket.recv() => match m {

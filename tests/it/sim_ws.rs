@@ -547,3 +547,77 @@ async fn rest_refuse_also_closes_notification_sockets() {
         Some(Err(_)) | None
     ));
 }
+
+#[tokio::test]
+async fn deleting_an_item_emits_state_9_deleted_for_it_and_its_children() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let mut ws = connect(&sim, &[("filters", "timeline")]).await;
+    let season = sim.with_library(|l| {
+        l.items()
+            .find(|i| i.kind == metarr_plex::sim::ItemKind::Season)
+            .unwrap()
+            .rating_key
+            .clone()
+    });
+    assert!(sim.delete_item(&season));
+    assert!(!sim.delete_item(&season));
+    let first = entry(&next_json(&mut ws).await).clone();
+    assert_eq!(
+        (first["state"].as_i64(), first["metadataState"].as_str()),
+        (Some(9), Some("deleted"))
+    );
+    assert_eq!(first["itemID"], season.as_str());
+    // Then each of its episodes.
+    let next = entry(&next_json(&mut ws).await).clone();
+    assert_eq!(
+        (next["state"].as_i64(), next["type"].as_i64()),
+        (Some(9), Some(4))
+    );
+}
+
+#[tokio::test]
+async fn a_silent_end_leaves_no_frame_but_empties_sessions() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let item = sim.with_library(|l| l.find_by_file(ARRIVAL).unwrap().rating_key.clone());
+    let key = sim.start_playback(&item).unwrap();
+    let mut ws = connect(&sim, &[("filters", "playing")]).await;
+    sim.end_playback_silently(&key).unwrap();
+    assert!(
+        next_msg(&mut ws, Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+    assert!(sim.with_library(|l| l.sessions().is_empty()));
+}
+
+#[tokio::test]
+async fn bulk_raw_frames_all_arrive_in_order() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let mut ws = connect(&sim, &[]).await;
+    let n = 5_000;
+    let producer = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            sim.emit_raw_many((0..n).map(|i| format!(r#"{{"n":{i}}}"#)))
+                .await
+        })
+    };
+    for i in 0..n {
+        match next_msg(&mut ws, Duration::from_secs(5)).await {
+            Some(Ok(Message::Text(t))) => assert_eq!(t.as_str(), format!(r#"{{"n":{i}}}"#)),
+            other => panic!("frame {i}: {other:?}"),
+        }
+    }
+    producer.await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_is_prompt_with_open_sockets_and_pooled_connections() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let _ws = connect(&sim, &[]).await;
+    rest(&sim, Method::GET, "/identity", &[]).await;
+    rest(&sim, Method::GET, "/library/sections/1/refresh", &[]).await;
+    tokio::time::timeout(Duration::from_secs(3), sim.shutdown())
+        .await
+        .expect("shutdown hung");
+}
