@@ -25,3 +25,5 @@ mod rules;
 mod rules_broken;
 mod rules_matching;
 mod sim;
+mod sim_shapes;
+mod sim_ws;
