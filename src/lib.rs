@@ -10,6 +10,13 @@
 //!   written against.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
+//! - [`logging`]: text, JSON or journald log output, picked for where it goes.
+//! - [`status`]: the connection state in words, shared by systemd, health, metrics.
+//! - [`heartbeat`]: core loops report they are alive; the watchdog and health ask.
+//! - [`notify`]: sd_notify (READY, STATUS, RELOADING, STOPPING) and the watchdog supervisor.
+//! - [`metrics`]: the Prometheus metrics handle every part counts with.
+//! - [`health`]: the opt-in `/healthz` + `/metrics` HTTP endpoint.
+//! - [`login`]: `metarr-plex login`, the plex.tv PIN and password flows.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
@@ -17,5 +24,11 @@
 
 pub mod diag;
 pub mod event;
+pub mod health;
+pub mod heartbeat;
+pub mod logging;
+pub mod metrics;
+pub mod notify;
 pub mod plex;
+pub mod status;
 pub mod token;

@@ -1,0 +1,5 @@
+//! The one integration-test binary: each module tests one part end to end.
+
+mod health;
+mod logging;
+mod notify;
