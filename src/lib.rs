@@ -27,6 +27,7 @@ pub mod event;
 pub mod health;
 pub mod heartbeat;
 pub mod logging;
+pub mod login;
 pub mod metrics;
 pub mod notify;
 pub mod plex;

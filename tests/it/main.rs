@@ -2,4 +2,6 @@
 
 mod health;
 mod logging;
+mod login;
 mod notify;
+mod support;
