@@ -16,6 +16,7 @@
 //! - [`notify`]: sd_notify (READY, STATUS, RELOADING, STOPPING) and the watchdog supervisor.
 //! - [`metrics`]: the Prometheus metrics handle every part counts with.
 //! - [`health`]: the opt-in `/healthz` + `/metrics` HTTP endpoint.
+//! - [`service`]: starts the supervisor and health endpoint together for `run`.
 //! - [`login`]: `metarr-plex login`, the plex.tv PIN and password flows.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
@@ -31,5 +32,6 @@ pub mod login;
 pub mod metrics;
 pub mod notify;
 pub mod plex;
+pub mod service;
 pub mod status;
 pub mod token;

@@ -176,3 +176,49 @@ fn without_a_socket_everything_is_a_no_op() {
     notifier.reloading();
     notifier.stopping();
 }
+
+#[tokio::test]
+async fn service_starts_supervisor_and_health_then_stops_cleanly() {
+    use metarr_plex::health::HealthSettings;
+    use metarr_plex::service::Service;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (sock, path) = socket(dir.path());
+    let shutdown = CancellationToken::new();
+    let health = HealthSettings {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+    };
+    let service = Service::start(Notifier::new(Some(path), None), &health, &shutdown)
+        .await
+        .unwrap();
+    let _engine = service
+        .heartbeats
+        .register("engine", Duration::from_secs(60));
+    service
+        .status
+        .set(ServiceStatus::reconnecting(1, Duration::from_secs(1)));
+    service.ready();
+
+    let addr = service.health_addr().unwrap();
+    let body = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("\"connection\":\"reconnecting\""), "{body}");
+
+    shutdown.cancel();
+    service.stopped().await;
+    let msgs = drain(&sock);
+    assert_eq!(
+        msgs[0],
+        "READY=1\nSTATUS=reconnecting (attempt 1, next in 1 s)\n"
+    );
+    assert_eq!(msgs.last().unwrap(), "STOPPING=1\nSTATUS=stopping\n");
+    assert!(
+        reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .is_err()
+    );
+}
