@@ -89,9 +89,12 @@ impl Heartbeats {
             max_silence,
             last: AtomicU64::new(nanos_since(self.epoch)),
         });
-        if let Ok(mut loops) = self.loops.lock() {
-            loops.push(slot.clone());
-        }
+        // A poisoned lock still holds a valid list; a loop must never go
+        // unwatched because of an unrelated panic.
+        self.loops
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(slot.clone());
         Heartbeat {
             epoch: self.epoch,
             slot,
@@ -101,11 +104,11 @@ impl Heartbeats {
     /// The loops that are overdue, empty when all are alive.
     pub fn stalled(&self) -> Vec<Stalled> {
         let now = nanos_since(self.epoch);
-        let loops: Vec<Arc<Slot>> = match self.loops.lock() {
-            Ok(loops) => loops.clone(),
-            // A panic while registering leaves the list usable; read it anyway.
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        let loops: Vec<Arc<Slot>> = self
+            .loops
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         loops
             .iter()
             .filter_map(|slot| {

@@ -10,6 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// The connection phase, as a metric label and for callers that branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,6 +174,26 @@ impl StatusBoard {
     pub fn subscribe(&self) -> watch::Receiver<ServiceStatus> {
         self.tx.subscribe()
     }
+
+    /// Keeps the board in step with another published state (the listener's
+    /// `watch` of its connection state), translated by `describe`. The task
+    /// ends when that state's sender is dropped.
+    pub fn follow<T, F>(&self, mut source: watch::Receiver<T>, describe: F) -> JoinHandle<()>
+    where
+        T: Send + Sync + 'static,
+        F: Fn(&T) -> ServiceStatus + Send + 'static,
+    {
+        let board = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let status = describe(&source.borrow_and_update());
+                board.set(status);
+                if source.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -206,5 +227,28 @@ mod tests {
         board.set(ServiceStatus::auth_failed());
         assert!(rx.has_changed().unwrap());
         assert_eq!(rx.borrow_and_update().phase, Phase::AuthFailed);
+    }
+
+    #[tokio::test]
+    async fn follow_translates_every_change_of_the_source() {
+        let board = StatusBoard::new();
+        let (tx, rx) = watch::channel(0u32);
+        let task = board.follow(rx, |n| {
+            ServiceStatus::reconnecting(*n, Duration::from_secs(1))
+        });
+        let mut seen = board.subscribe();
+        seen.changed().await.unwrap();
+        assert_eq!(
+            seen.borrow_and_update().text,
+            "reconnecting (attempt 0, next in 1 s)"
+        );
+        tx.send(7).unwrap();
+        seen.changed().await.unwrap();
+        assert_eq!(
+            seen.borrow_and_update().text,
+            "reconnecting (attempt 7, next in 1 s)"
+        );
+        drop(tx);
+        task.await.unwrap();
     }
 }
