@@ -17,6 +17,7 @@
 //! - [`metrics`]: the Prometheus metrics handle every part counts with.
 //! - [`health`]: the opt-in `/healthz` + `/metrics` HTTP endpoint.
 //! - [`service`]: starts the supervisor and health endpoint together for `run`.
+//! - [`signals`]: SIGHUP → reload, SIGTERM/SIGINT → stop.
 //! - [`login`]: `metarr-plex login`, the plex.tv PIN and password flows.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
@@ -33,5 +34,6 @@ pub mod metrics;
 pub mod notify;
 pub mod plex;
 pub mod service;
+pub mod signals;
 pub mod status;
 pub mod token;

@@ -222,3 +222,21 @@ async fn service_starts_supervisor_and_health_then_stops_cleanly() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn sighup_asks_for_a_reload_and_sigterm_for_a_stop() {
+    use metarr_plex::signals::{Request, Signals};
+    let mut signals = Signals::install().unwrap();
+    let pid = std::process::id().to_string();
+    for (name, expected) in [("-HUP", Request::Reload), ("-TERM", Request::Stop)] {
+        let status = std::process::Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let got = tokio::time::timeout(Duration::from_secs(10), signals.next())
+            .await
+            .unwrap();
+        assert_eq!(got, expected);
+    }
+}
