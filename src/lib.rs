@@ -10,6 +10,12 @@
 //!   written against.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
+//! - [`config`]: the TOML config file, parsed and validated.
+//! - [`identity`]: the `X-Plex-*` identity and the client id kept in the state dir.
+//! - [`tls`]: the one rustls configuration the REST client and the WebSocket share.
+//! - [`pathmap`]: local ↔ Plex path translation and section lookup.
+//! - [`cli`]: the command line (one-shot commands); `main.rs` only calls it.
+//! - [`sim`]: a Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
 //! - [`logging`]: text, JSON or journald log output, picked for where it goes.
 //! - [`status`]: the connection state in words, shared by systemd, health, metrics.
 //! - [`heartbeat`]: core loops report they are alive; the watchdog and health ask.
@@ -24,16 +30,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod event;
 pub mod health;
 pub mod heartbeat;
+pub mod identity;
 pub mod logging;
 pub mod login;
 pub mod metrics;
 pub mod notify;
+pub mod pathmap;
 pub mod plex;
 pub mod service;
 pub mod signals;
+pub mod sim;
 pub mod status;
+pub mod tls;
 pub mod token;

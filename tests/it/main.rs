@@ -1,7 +1,10 @@
-//! The one integration-test binary: each module tests one part end to end.
+//! The integration tests, one binary (`cargo test --test it`).
 
+mod cli_config;
 mod health;
 mod logging;
 mod login;
 mod notify;
+mod pathmap;
+mod sim;
 mod support;
