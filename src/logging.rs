@@ -126,13 +126,17 @@ pub enum LoggingError {
 /// Installs the global subscriber and returns the format in use.
 ///
 /// `format` is the user's `--log-format`; `None` picks one from the
-/// surroundings. The level filter is `RUST_LOG`, `info` when unset. When the
+/// surroundings. The level filter is `RUST_LOG`, else `default_filter`
+/// (`info` for the daemon, `warn` for one-shot commands). When the
 /// journal socket cannot be opened, it falls back to text (and says so) rather
 /// than losing every log line.
-pub fn init(format: Option<LogFormat>) -> Result<LogFormat, LoggingError> {
+pub fn init(format: Option<LogFormat>, default_filter: &str) -> Result<LogFormat, LoggingError> {
     let surroundings = Surroundings::of_process();
     let wanted = format.unwrap_or_else(|| surroundings.default_format());
-    let filter_text = std::env::var("RUST_LOG").unwrap_or_default();
+    let filter_text = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| default_filter.to_owned());
     let filter = parse_filter(&filter_text)?;
     let redactor = Redactor::global().clone();
     let ansi = surroundings.stderr_is_terminal;

@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::identity::ClientIdentity;
 use crate::token::Token;
 
-pub use plextv::ClientInfo;
 pub use token_file::{TokenFileError, write as write_token_file};
 
 use plextv::{PlexTv, SignIn};
@@ -58,8 +58,9 @@ pub struct LoginOptions {
     /// How often to ask plex.tv whether it has been (plex.tv asks for about
     /// once a second).
     pub poll_interval: Duration,
-    /// Our identity towards plex.tv.
-    pub client: ClientInfo,
+    /// Our identity towards plex.tv: the daemon's own client id, so the
+    /// device the user authorises is the daemon.
+    pub client: ClientIdentity,
     /// PIN or password.
     pub method: Method,
 }

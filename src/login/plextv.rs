@@ -11,23 +11,10 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use url::Url;
 
+use crate::identity::ClientIdentity;
 use crate::token::Token;
 
 use super::LoginError;
-
-/// Who we say we are to plex.tv; shown to the user in their device list.
-#[derive(Debug, Clone)]
-pub struct ClientInfo {
-    /// `X-Plex-Client-Identifier`: the same UUID the daemon uses with Plex,
-    /// so the authorised device is the daemon.
-    pub client_id: String,
-    /// `X-Plex-Product`, also the product shown on the auth page.
-    pub product: String,
-    /// `X-Plex-Version`.
-    pub version: String,
-    /// `X-Plex-Device`.
-    pub device: String,
-}
 
 /// A PIN as plex.tv returns it.
 #[derive(Debug, Clone, Deserialize)]
@@ -96,7 +83,7 @@ pub(crate) struct PlexTv {
 }
 
 impl PlexTv {
-    pub(crate) fn new(base: Url, client: &ClientInfo) -> Result<PlexTv, LoginError> {
+    pub(crate) fn new(base: Url, client: &ClientIdentity) -> Result<PlexTv, LoginError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         for (name, value) in [
@@ -104,6 +91,7 @@ impl PlexTv {
             ("X-Plex-Product", &client.product),
             ("X-Plex-Version", &client.version),
             ("X-Plex-Device", &client.device),
+            ("X-Plex-Platform", &client.platform),
         ] {
             let value = HeaderValue::from_str(value).map_err(|_| LoginError::Setup {
                 detail: format!("{name} is not a valid header value"),

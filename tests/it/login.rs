@@ -5,9 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use metarr_plex::login::{
-    self, AUTH_APP_URL, ClientInfo, LoginError, LoginOptions, Method, Prompt,
-};
+use metarr_plex::identity::ClientIdentity;
+use metarr_plex::login::{self, AUTH_APP_URL, LoginError, LoginOptions, Method, Prompt};
 
 use crate::support::plextv::{FakePlexTv, Script};
 
@@ -49,12 +48,7 @@ fn options(fake: &FakePlexTv, token_file: &Path, method: Method) -> LoginOptions
         token_file: token_file.to_owned(),
         timeout: Duration::from_secs(10),
         poll_interval: Duration::from_millis(10),
-        client: ClientInfo {
-            client_id: CLIENT_ID.into(),
-            product: "Metarr".into(),
-            version: "0.1.0".into(),
-            device: "Metarr Server".into(),
-        },
+        client: ClientIdentity::new(CLIENT_ID),
         method,
     }
 }
@@ -271,5 +265,56 @@ async fn unreachable_plextv_names_the_url_and_what_to_check() {
     assert!(
         err.contains("cannot reach plex.tv") && err.contains("--plextv-url"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn login_command_writes_the_token_and_never_prints_it() {
+    let script = Script {
+        link_on_poll: Some(2),
+        ..Script::default()
+    };
+    let token = script.token.clone();
+    let fake = FakePlexTv::start(script).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let file = dir.path().join("creds/plex-token");
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .args(["login", "--timeout", "30s", "--plextv-url"])
+        .arg(fake.url().as_str())
+        .arg("--token-file")
+        .arg(&file)
+        .env("RUST_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
+    assert_eq!(mode(&file), 0o600);
+    assert!(
+        stdout.contains("https://app.plex.tv/auth#?clientID="),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Signed in as alice."), "{stdout}");
+    // Not the config's token_file nor the unit's credential: say so.
+    assert!(stdout.contains("token_file = "), "{stdout}");
+    assert!(
+        !stdout.contains(&token) && !stderr.contains(&token),
+        "token printed:\n{stdout}\n{stderr}"
+    );
+
+    // The client id sent to plex.tv is the one kept in the state dir.
+    let id = std::fs::read_to_string(dir.path().join("state/client-id")).unwrap();
+    assert_eq!(
+        fake.seen()[0].headers["x-plex-client-identifier"],
+        id.trim()
     );
 }
