@@ -173,3 +173,35 @@ async fn a_busy_port_is_a_clear_error() {
         "{msg}"
     );
 }
+
+#[test]
+fn config_health_listen_is_opt_in_and_checked() {
+    use metarr_plex::config::Config;
+    let path = std::path::Path::new("/etc/metarr-plex/config.toml");
+
+    let none = Config::from_str_at(path, "").unwrap();
+    assert_eq!(none.health.listen, None);
+
+    let on = Config::from_str_at(path, "[health]\nlisten = \"127.0.0.1:9847\"\n").unwrap();
+    assert_eq!(on.health.listen, Some("127.0.0.1:9847".parse().unwrap()));
+    assert!(on.warnings.is_empty());
+
+    let wide = Config::from_str_at(path, "[health]\nlisten = \"0.0.0.0:9847\"\n").unwrap();
+    assert!(
+        wide.warnings[0].contains("beyond loopback"),
+        "{:?}",
+        wide.warnings
+    );
+
+    let bad = Config::from_str_at(path, "[health]\nlisten = \"localhost\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(bad.contains("config.toml:2:10"), "{bad}");
+    assert!(bad.contains("must be an IP address and port"), "{bad}");
+    assert!(bad.contains("127.0.0.1:9847"), "{bad}");
+
+    let typo = Config::from_str_at(path, "[health]\nlisen = \"127.0.0.1:1\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(typo.contains("did you mean `listen`?"), "{typo}");
+}
