@@ -8,6 +8,11 @@
 //!   how we ask it to do things).
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
+//! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
+//!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
+//!   and the async loop that persists its decisions and wakes at deadlines.
+//! - [`journal`]: the SQLite journal in the state dir: accepted runs with
+//!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //! - [`config`]: the TOML config file, parsed and validated.
@@ -33,10 +38,12 @@
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod engine;
 pub mod event;
 pub mod health;
 pub mod heartbeat;
 pub mod identity;
+pub mod journal;
 pub mod logging;
 pub mod login;
 pub mod metrics;
