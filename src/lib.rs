@@ -26,6 +26,15 @@
 //! - [`pathmap`]: local ↔ Plex path translation and section lookup.
 //! - [`cli`]: the command line (one-shot commands); `main.rs` only calls it.
 //! - [`sim`]: a Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
+//! - [`logging`]: text, JSON or journald log output, picked for where it goes.
+//! - [`status`]: the connection state in words, shared by systemd, health, metrics.
+//! - [`heartbeat`]: core loops report they are alive; the watchdog and health ask.
+//! - [`notify`]: sd_notify (READY, STATUS, RELOADING, STOPPING) and the watchdog supervisor.
+//! - [`metrics`]: the Prometheus metrics handle every part counts with.
+//! - [`health`]: the opt-in `/healthz` + `/metrics` HTTP endpoint.
+//! - [`service`]: starts the supervisor and health endpoint together for `run`.
+//! - [`signals`]: SIGHUP → reload, SIGTERM/SIGINT → stop.
+//! - [`login`]: `metarr-plex login`, the plex.tv PIN and password flows.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
@@ -41,6 +50,19 @@ pub mod identity;
 pub mod pathmap;
 pub mod plex;
 pub mod rules;
+pub mod health;
+pub mod heartbeat;
+pub mod identity;
+pub mod journal;
+pub mod logging;
+pub mod login;
+pub mod metrics;
+pub mod notify;
+pub mod pathmap;
+pub mod plex;
+pub mod service;
+pub mod signals;
 pub mod sim;
+pub mod status;
 pub mod tls;
 pub mod token;

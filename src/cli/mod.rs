@@ -13,6 +13,7 @@ mod error;
 mod item;
 mod item_actions;
 mod listing;
+mod login;
 mod map_path;
 mod matching;
 mod output;
@@ -50,6 +51,10 @@ pub struct Cli {
     /// Print JSON for scripts instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log format on stderr (default: journald under systemd, text on a
+    /// terminal, JSON otherwise). Levels come from RUST_LOG.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<crate::logging::LogFormat>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -94,6 +99,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the JSON Schema of rule files, for editor completion.
     Schema,
+    /// Get a Plex token from plex.tv (browser PIN, or --password) and store it.
+    Login(login::LoginArgs),
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -101,7 +108,7 @@ pub enum Command {
 /// positioned diagnostics for a bad config file.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.log_format);
     // Checking rules and printing their schema need no config, no runtime and no Plex.
     match &cli.command {
         Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
@@ -167,17 +174,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::MapPath(a) => map_path::run(&ctx, a).await,
         Command::Sim(a) => sim::run(&ctx, a).await,
         Command::Check(_) | Command::Schema => Ok(()),
+        Command::Login(a) => login::run(&ctx, a).await,
     }
 }
 
-/// Logs to stderr; `RUST_LOG` picks levels, warnings by default so config
-/// warnings (inline token, TLS checks off) show on every run.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+/// Logs to stderr in the chosen or detected format; `RUST_LOG` picks levels,
+/// warnings by default so config warnings (inline token, TLS checks off)
+/// show on every run.
+fn init_logging(format: Option<crate::logging::LogFormat>) {
+    if let Err(e) = crate::logging::init(format, "warn") {
+        eprintln!("error: {e}");
+    }
 }
