@@ -50,6 +50,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::diag::Diagnostic;
+use crate::health::HealthSettings;
 use crate::identity::ClientIdentity;
 use crate::pathmap::PathMap;
 use crate::plex::{ClientSettings, PlexClient, PlexError};
@@ -79,6 +80,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// How hard we may push Plex.
     pub plex: PlexConfig,
+    /// `[health]`: the opt-in `/healthz` and `/metrics` endpoint.
+    pub health: HealthSettings,
     /// Findings that do not stop a load (an inline token, skipped TLS
     /// checks), as `file:line:col: message` lines; logged at every start by
     /// [`Config::log_warnings`].

@@ -14,6 +14,7 @@ pub(crate) struct RawConfig {
     pub(crate) path_map: Vec<RawPathMap>,
     pub(crate) scan: RawScan,
     pub(crate) plex: RawPlex,
+    pub(crate) health: RawHealth,
 }
 
 /// `[server]`.
@@ -52,8 +53,22 @@ pub(crate) struct RawPlex {
     pub(crate) requests_per_second: Option<Spanned<i64>>,
 }
 
+/// `[health]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawHealth {
+    pub(crate) listen: Option<Spanned<String>>,
+}
+
 /// The keys each table accepts, for "did you mean" hints.
-pub(crate) const TOP_KEYS: &[&str] = &["server", "path_map", "artwork_roots", "scan", "plex"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "server",
+    "path_map",
+    "artwork_roots",
+    "scan",
+    "plex",
+    "health",
+];
 pub(crate) const SERVER_KEYS: &[&str] = &[
     "url",
     "token_file",
@@ -67,3 +82,4 @@ pub(crate) const SERVER_KEYS: &[&str] = &[
 pub(crate) const PATH_MAP_KEYS: &[&str] = &["from", "to"];
 pub(crate) const SCAN_KEYS: &[&str] = &["parallel"];
 pub(crate) const PLEX_KEYS: &[&str] = &["requests_per_second"];
+pub(crate) const HEALTH_KEYS: &[&str] = &["listen"];

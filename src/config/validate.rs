@@ -10,6 +10,7 @@ use url::Url;
 use super::raw::{self, RawConfig};
 use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::health::HealthSettings;
 use crate::pathmap::PathMap;
 use crate::tls::{TlsSettings, allows_insecure};
 use crate::token::Token;
@@ -33,6 +34,7 @@ pub(crate) fn syntax_diagnostic(path: &Path, err: &toml::de::Error) -> Diagnosti
             .chain(raw::PATH_MAP_KEYS)
             .chain(raw::SCAN_KEYS)
             .chain(raw::PLEX_KEYS)
+            .chain(raw::HEALTH_KEYS)
             .copied();
         d = d.with_label("unknown key");
         if let Some(guess) = did_you_mean(key, all) {
@@ -100,6 +102,7 @@ pub(crate) fn build(
             )
             .map_or(DEFAULT_RPS, |n| n as u32),
     };
+    let health = v.health(&raw.health);
     if !v.errors.is_empty() {
         return Err(v.errors);
     }
@@ -110,6 +113,7 @@ pub(crate) fn build(
         artwork_roots,
         scan,
         plex,
+        health,
         warnings: Vec::new(),
     };
     Ok((config, v.warnings))
@@ -270,6 +274,37 @@ impl Checker<'_> {
             },
             notifications_path,
             filters,
+        }
+    }
+
+    /// `[health] listen`: an address and port; beyond loopback is allowed
+    /// but warned about, since the metrics name rules and the server.
+    fn health(&mut self, h: &raw::RawHealth) -> HealthSettings {
+        let Some(listen) = &h.listen else {
+            return HealthSettings::default();
+        };
+        match listen.get_ref().trim().parse::<std::net::SocketAddr>() {
+            Ok(addr) => {
+                if !addr.ip().is_loopback() {
+                    self.warnings.push(
+                        Diagnostic::warning(
+                            self.path,
+                            Some(listen.span()),
+                            "the health endpoint listens beyond loopback",
+                        )
+                        .with_help("anyone who can reach it reads the metrics; prefer 127.0.0.1"),
+                    );
+                }
+                HealthSettings { listen: Some(addr) }
+            }
+            Err(_) => {
+                self.error(
+                    listen,
+                    "`health.listen` must be an IP address and port",
+                    &format!("e.g. listen = \"{}\"", crate::health::DEFAULT_LISTEN),
+                );
+                HealthSettings::default()
+            }
         }
     }
 

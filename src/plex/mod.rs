@@ -12,6 +12,7 @@ pub mod client;
 pub mod error;
 pub mod id;
 pub mod model;
+pub mod notification;
 pub mod request;
 pub mod scan;
 

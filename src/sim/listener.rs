@@ -32,7 +32,7 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 struct ListenState {
     /// `None` while refusing connections.
     listener: Option<TcpListener>,
-    /// The accept loop waiting for the socket to come back.
+    /// The accept loop's waker, to wake it when the socket goes or comes back.
     waker: Option<Waker>,
     /// Cancelled to close every connection accepted so far.
     connections: CancellationToken,
@@ -44,6 +44,9 @@ struct ListenState {
 pub(crate) struct ListenerControl {
     addr: SocketAddr,
     state: Mutex<ListenState>,
+    /// The runtime the simulator started on, so a refusal can schedule the
+    /// re-bind even when injected from outside it.
+    runtime: tokio::runtime::Handle,
 }
 
 impl ListenerControl {
@@ -55,9 +58,11 @@ impl ListenerControl {
                 format!("the simulator listens on loopback only, not {addr}"),
             ));
         }
+        let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let listener = bind(addr)?;
         let addr = listener.local_addr()?;
         Ok(Arc::new(ListenerControl {
+            runtime,
             addr,
             state: Mutex::new(ListenState {
                 listener: Some(listener),
@@ -81,10 +86,15 @@ impl ListenerControl {
             st.connections.cancel();
             st.connections = CancellationToken::new();
             st.generation += 1;
+            // The accept loop was waiting on the socket just dropped, which
+            // may never wake it; wake it so it parks on the refusal instead.
+            if let Some(w) = st.waker.take() {
+                w.wake();
+            }
             st.generation
         };
         let this = Arc::clone(self);
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             tokio::select! {
                 () = tokio::time::sleep(duration) => {}
                 () = stop.cancelled() => return,
@@ -123,12 +133,10 @@ impl ListenerControl {
 
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(ConnIo, SocketAddr)>> {
         let mut st = lock(&self.state);
+        st.waker = Some(cx.waker().clone());
         let polled = match &st.listener {
             Some(l) => l.poll_accept(cx),
-            None => {
-                st.waker = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
+            None => return Poll::Pending,
         };
         polled.map_ok(|(stream, peer)| {
             let closed = Box::pin(st.connections.clone().cancelled_owned());

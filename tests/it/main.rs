@@ -1,5 +1,4 @@
-//! The one integration-test binary (`cargo test --test it`); each module is
-//! one area of the product.
+//! The one integration-test binary; each module is one area of the product.
 
 mod cli;
 mod cli_config;
@@ -13,6 +12,25 @@ mod engine;
 mod engine_driver;
 mod engine_figures;
 mod engine_model;
+mod event;
+mod event_feed;
+mod event_library;
+mod event_playback;
+mod event_properties;
+mod event_reconcile;
+mod event_self_cause;
+mod health;
 mod journal;
+mod logging;
+mod login;
+mod notification;
+mod notification_fixtures;
+mod notify;
 mod pathmap;
+mod rules;
+mod rules_broken;
+mod rules_matching;
 mod sim;
+mod sim_shapes;
+mod sim_ws;
+mod support;
