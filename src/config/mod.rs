@@ -36,6 +36,9 @@
 //!
 //! [plex]
 //! requests_per_second = 10             # REST ceiling (1–1000)
+//!
+//! [health]
+//! # listen = "127.0.0.1:9847"          # opt-in /healthz and /metrics
 //! ```
 //!
 //! The token is looked for, first found wins, in

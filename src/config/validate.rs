@@ -435,6 +435,25 @@ requests_per_second = 20
     }
 
     #[test]
+    fn the_readme_config_block_is_a_valid_config() {
+        let readme = include_str!("../../README.md");
+        let example: String = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|s| s.split("```toml\n").nth(1))
+            .and_then(|s| s.split("```").next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(example.contains("[[path_map]]"), "{example}");
+        let c = load(&example).unwrap();
+        assert_eq!(
+            c.artwork_roots,
+            vec![std::path::PathBuf::from("/data/media")]
+        );
+        assert_eq!(c.plex.requests_per_second, 10);
+    }
+
+    #[test]
     fn artwork_roots_default_to_the_mapped_folders() {
         let c = load("[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
         assert_eq!(c.artwork_roots, vec![std::path::PathBuf::from("/a")]);
