@@ -430,3 +430,36 @@ async fn sim_command_serves_and_never_echoes_its_token() {
         assert!(!text.contains(TOKEN), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_id_falls_back_to_the_user_state_dir_and_stays_the_same() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let xdg = dir.path().join("xdg");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+            .args(["--server", sim.url().as_str(), "--json", "agents"])
+            .env("PLEX_TOKEN", "sim-token")
+            .env("STATE_DIRECTORY", blocker.join("state"))
+            .env("XDG_STATE_HOME", &xdg)
+            .env_remove("CONFIGURATION_DIRECTORY")
+            .output()
+    };
+    let first = run().await.unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    run().await.unwrap();
+    let id = std::fs::read_to_string(xdg.join("metarr-plex/client-id")).unwrap();
+    let sent: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("x-plex-client-identifier").map(str::to_owned))
+        .collect();
+    assert_eq!(sent, [id.trim(), id.trim()], "one id, kept across runs");
+}
