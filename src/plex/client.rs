@@ -192,7 +192,7 @@ impl PlexClient {
     }
 
     /// The notification stream URL: `path` under the base URL, `http`→`ws`,
-    /// `https`→`wss`, with `filter=` when given. No token in it.
+    /// `https`→`wss`, with `filters=` when given. No token in it.
     pub fn notifications_url(&self, path: &str, filters: Option<&str>) -> Url {
         let segments: Vec<String> = path
             .split('/')
