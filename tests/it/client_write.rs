@@ -398,3 +398,40 @@ async fn art_bytes_and_poster_url_uploads_and_art_selection() {
     assert_eq!(pairs(by_url), [("url", "http://img.example/p.jpg?a=1&b=2")]);
     assert_eq!(by_url.body_len, 0);
 }
+
+#[tokio::test]
+async fn dry_run_sends_reads_but_not_changes() {
+    let (sim, client) = setup().await;
+    client.set_dry_run(true);
+    let id = id_of(&sim, HEAT);
+    let fields = vec![("title".to_owned(), "Changed".to_owned())];
+    client
+        .edit_fields(
+            "1",
+            MediaType::Movie,
+            std::slice::from_ref(&id),
+            &fields,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        client.scan_path("1", "/data/media/movies").await.unwrap(),
+        None
+    );
+    client.unmatch(&id).await.unwrap();
+    assert!(
+        sim.requests().is_empty(),
+        "nothing reached Plex: {:#?}",
+        sim.requests()
+    );
+    assert_eq!(
+        client.item(&id).await.unwrap().unwrap().title,
+        "Heat",
+        "reads still work"
+    );
+    assert_eq!(sim.requests().len(), 1);
+    client.set_dry_run(false);
+    client.unmatch(&id).await.unwrap();
+    assert!(sim.with_library(|l| l.item(&id).unwrap().is_unmatched()));
+}
