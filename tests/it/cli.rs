@@ -463,3 +463,35 @@ async fn the_client_id_falls_back_to_the_user_state_dir_and_stays_the_same() {
         .collect();
     assert_eq!(sent, [id.trim(), id.trim()], "one id, kept across runs");
 }
+
+/// `metarr-plex --json sections | head -1`: the reader goes away early. Like
+/// other Unix tools the command stops quietly with success — no panic, no
+/// backtrace, no error line.
+#[tokio::test]
+async fn closed_stdout_ends_the_command_quietly() {
+    use std::process::Stdio;
+
+    let env = Env::new().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--state-dir")
+        .arg(env.dir.path().join("state"))
+        .args(["--json", "sections"])
+        .env_remove("PLEX_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the command has asked Plex anything, so its
+    // first write meets a broken pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}, stderr: {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
