@@ -11,8 +11,8 @@
 pub mod client;
 pub mod error;
 pub mod id;
-pub mod notification;
 pub mod model;
+pub mod notification;
 pub mod request;
 pub mod scan;
 

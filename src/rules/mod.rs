@@ -59,6 +59,7 @@ mod condition;
 mod facts;
 mod load;
 mod reader;
+mod reload;
 mod resolved;
 mod rule;
 mod schema;
@@ -78,6 +79,7 @@ pub use check::{
 pub use condition::Condition;
 pub use facts::{ItemFacts, MetadataSource};
 pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
+pub use reload::{ReloadError, Reloaded, RuleStore, RuleWatch, WATCH_DEBOUNCE};
 pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };

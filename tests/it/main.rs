@@ -25,6 +25,7 @@ mod notification;
 mod notification_fixtures;
 mod notify;
 mod pathmap;
+mod reload;
 mod rules;
 mod rules_broken;
 mod rules_matching;
