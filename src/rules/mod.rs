@@ -56,12 +56,14 @@ mod capture;
 mod check;
 mod compile;
 mod condition;
+mod explain;
 mod facts;
 mod load;
 mod reader;
 mod reload;
 mod resolved;
 mod rule;
+mod runner;
 mod schema;
 mod scope;
 mod set;
@@ -77,6 +79,10 @@ pub use check::{
     EXIT_IO, EXIT_RULE_ERRORS, Format, JsonReport, check_command, render_human, render_json,
 };
 pub use condition::Condition;
+pub use explain::{
+    ActionPlan, EventExplanation, FlowView, Metadata, Outcome, RuleExplanation, TriggerResult,
+    explain_event,
+};
 pub use facts::{ItemFacts, MetadataSource};
 pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
 pub use reload::{ReloadError, Reloaded, RuleStore, RuleWatch, WATCH_DEBOUNCE};
@@ -84,10 +90,15 @@ pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };
 pub use rule::{CompiledRule, Flow, Mode};
+pub use runner::{
+    ReadOnly, TestOutcome, canonical, describe_outcome, describe_skip, plan_actions, request_line,
+    run_test, run_tests,
+};
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};
 pub use template::Template;
 pub use test_case::RuleTest;
-pub use trigger::Trigger;
+pub use trigger::{Miss, Trigger};
 
 pub(crate) use set::Renderer;
+pub(crate) use test_case::event_from_json;

@@ -187,15 +187,7 @@ fn compile_event(
             .help(suggest(n, &all));
         return None;
     }
-    let mut json = table_json(t);
-    ids_as_text(&mut json);
-    if let Some(obj) = json.as_object_mut() {
-        obj.entry("id")
-            .or_insert_with(|| format!("test-{}", index + 1).into());
-        obj.entry("timestamp")
-            .or_insert_with(|| "2026-01-01T00:00:00Z".into());
-    }
-    match serde_json::from_value::<Event>(json) {
+    match event_from_json(table_json(t), &format!("test-{}", index + 1)) {
         Ok(e) if ok => Some(e),
         Ok(_) => None,
         Err(e) => {
@@ -203,6 +195,22 @@ fn compile_event(
             None
         }
     }
+}
+
+/// An event as written by hand or printed by `metarr-plex events`: ids may
+/// be numbers, and a missing `id` or `timestamp` gets `fallback_id` and a
+/// fixed time, so short hand-written events work too.
+pub(crate) fn event_from_json(
+    mut json: serde_json::Value,
+    fallback_id: &str,
+) -> Result<Event, serde_json::Error> {
+    ids_as_text(&mut json);
+    if let Some(obj) = json.as_object_mut() {
+        obj.entry("id").or_insert_with(|| fallback_id.into());
+        obj.entry("timestamp")
+            .or_insert_with(|| "2026-01-01T00:00:00Z".into());
+    }
+    serde_json::from_value(json)
 }
 
 /// Plex ids are text; `item = { id = 42 }` in a test means `"42"`.

@@ -1,0 +1,383 @@
+//! Running rule actions without changing anything on Plex: the embedded
+//! `[[tests]]` (`metarr-plex test`, canned answers, no network at all) and
+//! the request plans `explain` shows (reads from a live server or the
+//! simulator, writes never sent).
+//!
+//! Both run the real executors ([`crate::action::Executor::plan`]) with
+//! every request recorded, so what a test expects is what the daemon would
+//! send.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde::Serialize;
+
+use super::explain::ActionPlan;
+use super::load::Loaded;
+use super::rule::CompiledRule;
+use super::set::RuleSet;
+use super::test_case::RuleTest;
+use crate::action::{ActionContext, ActionOutcome, Canned, Executor, ExecutorSettings};
+use crate::engine::RunId;
+use crate::event::{Event, SelfCauses};
+use crate::identity::ClientIdentity;
+use crate::pathmap::PathMap;
+use crate::plex::client::{ClientSettings, RawResponse, Responder};
+use crate::plex::{PlexClient, PlexError, PlexRequest};
+use crate::tls::TlsSettings;
+use crate::token::TokenSource;
+
+/// What one embedded test came to.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestOutcome {
+    /// The rule id.
+    pub rule: String,
+    /// The test's name.
+    pub test: String,
+    /// The rule file.
+    pub file: PathBuf,
+    /// The line of the `[[tests]]` table.
+    pub line: usize,
+    /// The requests sent were exactly the expected ones, in order.
+    pub passed: bool,
+    /// The requests the test expects, as written (normalized encoding).
+    pub expected: Vec<String>,
+    /// The requests the rule's actions sent.
+    pub actual: Vec<String>,
+    /// Why the rule did not fire, runtime errors, and each action's outcome.
+    pub notes: Vec<String>,
+}
+
+/// Runs every embedded test of every rule in `loaded`, in rule id order.
+pub async fn run_tests(loaded: &Loaded) -> Vec<TestOutcome> {
+    let mut out = Vec::new();
+    for rule in loaded.rules.rules() {
+        let source = loaded.sources.get(&rule.file).map_or("", String::as_str);
+        for test in &rule.tests {
+            let line = crate::diag::line_col(source, test.span.start).0;
+            out.push(run_test(&loaded.rules, rule, test, line).await);
+        }
+    }
+    out
+}
+
+/// Runs one test: the event (and the test's item metadata) through the rule,
+/// then every action through the executors with canned answers.
+pub async fn run_test(
+    rules: &RuleSet,
+    rule: &CompiledRule,
+    test: &RuleTest,
+    line: usize,
+) -> TestOutcome {
+    let mut outcome = TestOutcome {
+        rule: rule.id.clone(),
+        test: test.name.clone(),
+        file: rule.file.clone(),
+        line,
+        passed: false,
+        expected: test.expect.iter().map(|e| canonical(e)).collect(),
+        actual: Vec::new(),
+        notes: Vec::new(),
+    };
+    let decision = match rules.evaluate(rule, &test.event, test.item.as_ref()) {
+        Ok(d) => d,
+        Err(e) => {
+            outcome.notes.push(format!("error: {e}"));
+            return outcome;
+        }
+    };
+    if let Some(skip) = &decision.skipped {
+        outcome.notes.push(format!("not fired: {}", describe_skip(skip)));
+    }
+    if decision.fired {
+        match TestWorld::new(test) {
+            Ok(world) => {
+                let mut plans: Vec<ActionPlan> = decision
+                    .actions
+                    .into_iter()
+                    .map(|action| ActionPlan {
+                        action,
+                        requests: Vec::new(),
+                        outcome: String::new(),
+                    })
+                    .collect();
+                plan_actions(
+                    &world.executor,
+                    Some(world.reads.clone()),
+                    &rule.id,
+                    &test.event,
+                    &mut plans,
+                )
+                .await;
+                for p in plans {
+                    outcome
+                        .notes
+                        .push(format!("{}: {}", p.action.name(), p.outcome));
+                    outcome.actual.extend(p.requests);
+                }
+            }
+            Err(e) => {
+                outcome.notes.push(format!("error: {e}"));
+                return outcome;
+            }
+        }
+    }
+    outcome.passed = outcome.actual == outcome.expected;
+    outcome
+}
+
+/// Runs each action in recording mode (reads answered by `reads`, or by the
+/// executor's server when `None`; writes recorded, never sent), filling in
+/// its requests and outcome. Stops at the first failure, as a run does.
+pub async fn plan_actions(
+    executor: &Executor,
+    reads: Option<Arc<dyn Responder>>,
+    rule: &str,
+    event: &Event,
+    plans: &mut [ActionPlan],
+) {
+    let ctx = ActionContext {
+        rule: rule.to_owned(),
+        run_id: RunId(0),
+        event_id: event.id.clone(),
+        item: event.item.as_ref().map(|i| i.id.clone()),
+        event: serde_json::to_value(event).unwrap_or_default(),
+        dry_run: true,
+    };
+    let mut failed = false;
+    for plan in plans.iter_mut() {
+        if failed {
+            plan.outcome = "not run: an earlier action failed".to_owned();
+            continue;
+        }
+        let (result, requests) = executor.plan(&plan.action, &ctx, reads.clone()).await;
+        plan.requests = requests.iter().map(request_line).collect();
+        plan.outcome = describe_outcome(&result);
+        failed = matches!(result, ActionOutcome::Failed { .. });
+    }
+}
+
+/// `METHOD /path?query`, encoded as on the wire, without the body size.
+pub fn request_line(req: &PlexRequest) -> String {
+    format!("{} {}", req.method, req.path_and_query())
+}
+
+/// One outcome in words: `done (…)`, `skipped: …`, `failed: …`.
+pub fn describe_outcome(o: &ActionOutcome) -> String {
+    match o {
+        ActionOutcome::Done { detail, .. } if detail.is_empty() => "done".to_owned(),
+        ActionOutcome::Done { detail, .. } => format!("done ({detail})"),
+        ActionOutcome::Skipped { reason } => format!("skipped: {reason}"),
+        ActionOutcome::Failed { error, .. } => format!("failed: {error}"),
+    }
+}
+
+/// Why a rule did not fire, in words.
+pub fn describe_skip(skip: &super::set::Skip) -> String {
+    use super::set::Skip;
+    match skip {
+        Skip::NoTrigger => "no trigger accepts the event".to_owned(),
+        Skip::ItemType { kind } => format!("the item is a {kind}, not a type the triggers want"),
+        Skip::Capture { from } => format!("the capture on `{from}` did not match"),
+        Skip::Condition { expression } => format!("`{expression}` is false"),
+        Skip::CausedBySelf => "the event was caused by our own action".to_owned(),
+    }
+}
+
+/// A request as a test writes it, in the encoding the client sends:
+/// `collection[0].tag.tag=A B` and `collection%5B0%5D.tag.tag=A+B` are the
+/// same request.
+pub fn canonical(text: &str) -> String {
+    let (method, rest) = text.trim().split_once(' ').unwrap_or((text.trim(), "/"));
+    let Ok(base) = url::Url::parse("http://plex.invalid/") else {
+        return text.to_owned();
+    };
+    let Ok(url) = base.join(rest.trim()) else {
+        return text.to_owned();
+    };
+    let segments: Vec<String> = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let mut req = PlexRequest::new(
+        Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap_or(Method::GET),
+        segments,
+    );
+    for (k, v) in url.query_pairs() {
+        req = req.with_query(k, v);
+    }
+    request_line(&req)
+}
+
+/// The world one test runs in: the local files it lists (in a scratch
+/// directory that stands for `/`), and canned answers for every read.
+struct TestWorld {
+    executor: Executor,
+    reads: Arc<dyn Responder>,
+    /// Removed when the test ends.
+    _scratch: Scratch,
+}
+
+impl TestWorld {
+    fn new(test: &RuleTest) -> Result<TestWorld, String> {
+        let scratch = Scratch::new()?;
+        for file in &test.files {
+            let rel = inside(file).ok_or_else(|| {
+                format!("test file `{file}` must be an absolute path without `..`")
+            })?;
+            let path = scratch.0.join(rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create test file `{file}`: {e}"))?;
+            }
+            std::fs::write(&path, stand_in_bytes(&path))
+                .map_err(|e| format!("cannot create test file `{file}`: {e}"))?;
+        }
+        let mut canned = Canned::new();
+        if let Some(item) = &test.item {
+            let body = serde_json::to_vec(&item.to_metadata()).unwrap_or_default();
+            canned = canned.with(&format!("GET /library/metadata/{}", item.id), body);
+        }
+        for (key, file) in &test.responses {
+            let body = std::fs::read(file)
+                .map_err(|e| format!("cannot read response file {}: {e}", file.display()))?;
+            canned = canned.with(key, body);
+        }
+        // The client never reaches a server: every read is canned (unknown
+        // reads answer 404) and every write is recorded by the plan. It has
+        // no token either, so a request that slipped through would fail.
+        let client = PlexClient::new(ClientSettings {
+            base_url: url::Url::parse("http://plex.invalid/").map_err(|e| e.to_string())?,
+            tokens: TokenSource::default(),
+            identity: ClientIdentity::new("metarr-plex-test"),
+            timeout: std::time::Duration::from_secs(1),
+            tls: TlsSettings::default(),
+        })
+        .map_err(|e| e.to_string())?;
+        let settings = ExecutorSettings {
+            path_map: PathMap::new([(scratch.0.clone(), PathBuf::from("/"))]),
+            artwork_roots: vec![scratch.0.clone()],
+            ..ExecutorSettings::default()
+        };
+        Ok(TestWorld {
+            executor: Executor::new(client, settings, SelfCauses::new(), None),
+            reads: Arc::new(canned),
+            _scratch: scratch,
+        })
+    }
+}
+
+/// `/data/Movies/a.jpg` → `data/Movies/a.jpg`; `None` for relative paths or `..`.
+fn inside(file: &str) -> Option<PathBuf> {
+    let path = Path::new(file);
+    if !path.is_absolute() {
+        return None;
+    }
+    let mut rel = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(p) => rel.push(p),
+            Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(rel)
+}
+
+/// Bytes that pass the upload checks for an image name (the executors look
+/// at content, not names); a few plain bytes for anything else.
+fn stand_in_bytes(path: &Path) -> Vec<u8> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let mut bytes = match ext.as_deref() {
+        Some("jpg" | "jpeg") => vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0],
+        Some("png") => vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A],
+        Some("gif") => b"GIF89a".to_vec(),
+        Some("webp") => b"RIFF\x10\x00\x00\x00WEBPVP8 ".to_vec(),
+        _ => b"metarr-plex test file\n".to_vec(),
+    };
+    // Distinct files get distinct bytes, so upload dedup by hash does not
+    // fold two different test images into one.
+    bytes.extend_from_slice(path.to_string_lossy().as_bytes());
+    bytes
+}
+
+/// A scratch directory removed on drop (tests run outside `cargo test`, so
+/// no `tempfile`).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, String> {
+        let dir = std::env::temp_dir().join(format!("metarr-plex-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create a scratch directory: {e}"))?;
+        // Canonical, so artwork roots and mapped paths agree.
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Lets reads through to the server only for endpoints known to change
+/// nothing; anything else (including `GET …/refresh`, which is a scan) is
+/// answered with an empty success and never sent. `explain` runs the
+/// executors against a live server with this, read-only.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOnly;
+
+impl ReadOnly {
+    /// True for the read endpoints the executors use.
+    pub fn allows(req: &PlexRequest) -> bool {
+        if req.method != Method::GET {
+            return false;
+        }
+        let p: Vec<&str> = req.path.iter().map(String::as_str).collect();
+        matches!(
+            p.as_slice(),
+            ["identity"]
+                | ["activities"]
+                | ["status", "sessions"]
+                | ["system", "agents"]
+                | ["library", "sections"]
+                | ["library", "sections", _]
+                | ["library", "sections", _, "all" | "recentlyAdded" | "collections"]
+                | ["library", "metadata", _]
+                | [
+                    "library",
+                    "metadata",
+                    _,
+                    "children" | "matches" | "posters" | "arts"
+                ]
+                | ["library", "collections", _]
+                | ["library", "collections", _, "children"]
+        )
+    }
+}
+
+impl Responder for ReadOnly {
+    fn respond(&self, req: &PlexRequest) -> Option<Result<RawResponse, PlexError>> {
+        if ReadOnly::allows(req) {
+            return None;
+        }
+        Some(Ok(RawResponse {
+            status: reqwest::StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+        }))
+    }
+}
