@@ -12,6 +12,9 @@
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
 //!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
 //!   and the async loop that persists its decisions and wakes at deadlines.
+//! - [`action`]: executors — each typed action as the right Plex calls (or a
+//!   webhook, program, log line), with pacing, loop-guard registration,
+//!   retry policy, dry runs and plans.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //!   - [`event::Normalizer`]: the pure, stateful notification → event step
@@ -40,6 +43,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod action;
 pub mod cli;
 pub mod config;
 pub mod diag;
