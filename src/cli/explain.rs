@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{CliError, Context};
-use crate::action::{Executor, ExecutorSettings};
+use crate::action::{Executor, ExecutorSettings, PlanEnv};
 use crate::event::{Event, SelfCauses};
 use crate::plex::{PlexClient, request};
 use crate::rules::{
@@ -62,10 +62,7 @@ pub(crate) async fn run_sim(args: &ExplainArgs, json: bool) -> Result<(), CliErr
 /// `explain` against the configured server, read-only.
 pub(crate) async fn run_live(ctx: &Context, args: &ExplainArgs) -> Result<(), CliError> {
     let (events, loaded) = inputs(args)?;
-    let server = Server::Live(
-        ctx.client()?,
-        ExecutorSettings::from_config(&ctx.config),
-    );
+    let server = Server::Live(ctx.client()?, ExecutorSettings::from_config(&ctx.config));
     explain_all(&events, &loaded, &server, ctx.json).await
 }
 
@@ -175,16 +172,14 @@ pub(crate) async fn explain_one(
         _ => Metadata::NotNeeded,
     };
     let mut x = rules::explain_event(rules, event, metadata);
-    let reads: Arc<dyn crate::plex::client::Responder> = Arc::new(ReadOnly);
+    // Reads the executors need go to the server, but only known-harmless
+    // ones; every write is recorded by the plan and never sent.
+    let env = PlanEnv {
+        reads: Some(Arc::new(ReadOnly)),
+        files: None,
+    };
     for r in x.rules.iter_mut().filter(|r| r.outcome == Outcome::Fires) {
-        plan_actions(
-            executor,
-            Some(reads.clone()),
-            &r.rule,
-            event,
-            &mut r.actions,
-        )
-        .await;
+        plan_actions(executor, &env, &r.rule, event, &mut r.actions).await;
     }
     x
 }
@@ -242,12 +237,7 @@ pub(crate) fn render(x: &EventExplanation, rules: &RuleSet) -> String {
         render_rule(&mut out, r);
     }
     if !silent.is_empty() {
-        let _ = writeln!(
-            out,
-            "  not triggered by {}: {}",
-            x.name,
-            silent.join(", ")
-        );
+        let _ = writeln!(out, "  not triggered by {}: {}", x.name, silent.join(", "));
     }
     out.push('\n');
     out
@@ -304,9 +294,16 @@ fn render_rule(out: &mut String, r: &RuleExplanation) {
     }
     let _ = writeln!(out, "    flow: {}", flow_words(&r.flow));
     for (i, a) in r.actions.iter().enumerate() {
-        let _ = writeln!(out, "    action {} {}: {}", i + 1, a.action.name(), a.outcome);
+        let _ = writeln!(
+            out,
+            "    action {} {}: {}",
+            i + 1,
+            a.action.name(),
+            a.outcome
+        );
         for req in &a.requests {
-            let _ = writeln!(out, "      {req}");
+            let how = if req.write { "would send" } else { "read" };
+            let _ = writeln!(out, "      {how:>10}: {}", req.request);
         }
     }
 }

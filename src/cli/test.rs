@@ -116,13 +116,16 @@ pub(crate) fn render(outcomes: &[TestOutcome], rule_errors: usize) -> String {
             o.file.display(),
             o.line
         );
-        out.push_str("     requests (- expected, + sent):\n");
+        out.push_str("     writes (- expected, + sent):\n");
         let diff = diff_lines(&o.expected, &o.actual);
         if diff.is_empty() {
             out.push_str("       (none either way)\n");
         }
         for line in diff {
             let _ = writeln!(out, "       {line}");
+        }
+        for read in &o.reads {
+            let _ = writeln!(out, "     read: {read}");
         }
         for note in &o.notes {
             let _ = writeln!(out, "     {note}");
@@ -152,12 +155,13 @@ pub(crate) fn render(outcomes: &[TestOutcome], rule_errors: usize) -> String {
 /// A line diff (longest common subsequence): `  ` both, `- ` expected
 /// only, `+ ` sent only.
 pub(crate) fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
+    let same = |e: &String, a: &String| rules::request_matches(e, a);
     let (n, m) = (expected.len(), actual.len());
     // lcs[i][j]: common length of expected[i..] and actual[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if expected[i] == actual[j] {
+            lcs[i][j] = if same(&expected[i], &actual[j]) {
                 lcs[i + 1][j + 1] + 1
             } else {
                 lcs[i + 1][j].max(lcs[i][j + 1])
@@ -167,8 +171,8 @@ pub(crate) fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> 
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
     while i < n || j < m {
-        if i < n && j < m && expected[i] == actual[j] {
-            out.push(format!("  {}", expected[i]));
+        if i < n && j < m && same(&expected[i], &actual[j]) {
+            out.push(format!("  {}", actual[j]));
             i += 1;
             j += 1;
         } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
@@ -192,9 +196,16 @@ mod tests {
 
     #[test]
     fn the_diff_keeps_common_requests_and_marks_the_rest() {
-        let d = diff_lines(&v(&["GET /a", "PUT /b", "PUT /c"]), &v(&["GET /a", "PUT /x", "PUT /c"]));
+        let d = diff_lines(
+            &v(&["GET /a", "PUT /b", "PUT /c"]),
+            &v(&["GET /a", "PUT /x", "PUT /c"]),
+        );
         assert_eq!(d, v(&["  GET /a", "+ PUT /x", "- PUT /b", "  PUT /c"]));
         assert_eq!(diff_lines(&v(&[]), &v(&["PUT /x"])), v(&["+ PUT /x"]));
         assert_eq!(diff_lines(&v(&["PUT /x"]), &v(&[])), v(&["- PUT /x"]));
+        assert_eq!(
+            diff_lines(&v(&["PUT /p?url=u%2F*"]), &v(&["PUT /p?url=u%2Fab12"])),
+            v(&["  PUT /p?url=u%2Fab12"])
+        );
     }
 }

@@ -149,11 +149,21 @@ impl FlowView {
 pub struct ActionPlan {
     /// The action with its parameters rendered.
     pub action: ResolvedAction,
-    /// The Plex requests, in order (`PUT /library/metadata/42/analyze`):
-    /// reads as sent, writes as they would be sent.
-    pub requests: Vec<String>,
+    /// The Plex requests, in order: reads as sent, writes as they would be
+    /// sent (and never are).
+    pub requests: Vec<PlannedRequest>,
     /// What the executor reported (`done`, `skipped: …`, `failed: …`).
     pub outcome: String,
+}
+
+/// One request of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedRequest {
+    /// `PUT /library/metadata/42/analyze`, encoded as on the wire.
+    pub request: String,
+    /// It changes something on the server (every method but `GET`, plus
+    /// scans, which are `GET …/refresh`): recorded, never sent.
+    pub write: bool,
 }
 
 /// Explains `event` against every rule of `rules`, given the item's

@@ -116,7 +116,9 @@ impl ItemFacts {
     /// can answer the executors' own reads of the item.
     pub fn to_metadata(&self) -> Value {
         let tags = |list: &[String]| -> Vec<Value> {
-            list.iter().map(|t| serde_json::json!({ "tag": t })).collect()
+            list.iter()
+                .map(|t| serde_json::json!({ "tag": t }))
+                .collect()
         };
         let mut entry = serde_json::json!({
             "ratingKey": self.id,
@@ -136,10 +138,7 @@ impl ItemFacts {
         });
         let optional = [
             ("year", self.year.map(Value::from)),
-            (
-                "librarySectionID",
-                self.section_id.clone().map(Value::from),
-            ),
+            ("librarySectionID", self.section_id.clone().map(Value::from)),
             (
                 "librarySectionTitle",
                 self.section_title.clone().map(Value::from),
@@ -233,7 +232,10 @@ mod tests {
             section_id: Some("1".into()),
             section_title: Some("Movies".into()),
         };
-        assert_eq!(ItemFacts::from_metadata(&facts.to_metadata()), Some(facts.clone()));
+        assert_eq!(
+            ItemFacts::from_metadata(&facts.to_metadata()),
+            Some(facts.clone())
+        );
         let show = ItemFacts {
             files: Vec::new(),
             folder: Some("/tv/Severance".into()),

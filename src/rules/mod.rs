@@ -37,7 +37,8 @@
 //! [[tests]]
 //! event = { name = "library.refresh.ended", item = { id = "42" } }
 //! item = { id = "42", type = "movie", guid = "local://42", folder = "/m/Arrival {tmdb-329865}" }
-//! expect = ["GET /library/metadata/42/matches?manual=1&title=tmdb-329865"]
+//! responses = { "GET /library/metadata/42/matches" = "fixtures/matches-arrival.json" }
+//! expect = ["PUT /library/metadata/42/match?guid=plex%3A%2F%2Fmovie%2F5d77…&name=Arrival&year=2016"]
 //! ```
 //!
 //! Variables in conditions and templates: `event` (the normalized
@@ -80,8 +81,8 @@ pub use check::{
 };
 pub use condition::Condition;
 pub use explain::{
-    ActionPlan, EventExplanation, FlowView, Metadata, Outcome, RuleExplanation, TriggerResult,
-    explain_event,
+    ActionPlan, EventExplanation, FlowView, Metadata, Outcome, PlannedRequest, RuleExplanation,
+    TriggerResult, explain_event,
 };
 pub use facts::{ItemFacts, MetadataSource};
 pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
@@ -92,7 +93,7 @@ pub use resolved::{
 pub use rule::{CompiledRule, Flow, Mode};
 pub use runner::{
     ReadOnly, TestOutcome, canonical, describe_outcome, describe_skip, plan_actions, request_line,
-    run_test, run_tests,
+    request_matches, run_test, run_tests,
 };
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};

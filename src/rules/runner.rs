@@ -14,12 +14,15 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde::Serialize;
 
-use super::explain::ActionPlan;
+use super::explain::{ActionPlan, PlannedRequest};
+use super::facts::ItemFacts;
 use super::load::Loaded;
 use super::rule::CompiledRule;
 use super::set::RuleSet;
 use super::test_case::RuleTest;
-use crate::action::{ActionContext, ActionOutcome, Canned, Executor, ExecutorSettings};
+use crate::action::{
+    ActionContext, ActionOutcome, Canned, Executor, ExecutorSettings, PlanEnv, is_write,
+};
 use crate::engine::RunId;
 use crate::event::{Event, SelfCauses};
 use crate::identity::ClientIdentity;
@@ -42,10 +45,14 @@ pub struct TestOutcome {
     pub line: usize,
     /// The requests sent were exactly the expected ones, in order.
     pub passed: bool,
-    /// The requests the test expects, as written (normalized encoding).
+    /// The writes the test expects, as written (normalized encoding).
     pub expected: Vec<String>,
-    /// The requests the rule's actions sent.
+    /// The writes the rule's actions sent (every request that changes
+    /// something; reads are not compared).
     pub actual: Vec<String>,
+    /// The reads the actions sent, answered from the test's canned
+    /// responses, for context in the report.
+    pub reads: Vec<String>,
     /// Why the rule did not fire, runtime errors, and each action's outcome.
     pub notes: Vec<String>,
 }
@@ -79,9 +86,17 @@ pub async fn run_test(
         passed: false,
         expected: test.expect.iter().map(|e| canonical(e)).collect(),
         actual: Vec::new(),
+        reads: Vec::new(),
         notes: Vec::new(),
     };
-    let decision = match rules.evaluate(rule, &test.event, test.item.as_ref()) {
+    let item = test.item.clone().map(|mut f| {
+        // Plex's metadata always names the section; a test may leave it out.
+        if f.section_id.is_none() {
+            f.section_id = test.event.section.as_ref().map(|s| s.id.clone());
+        }
+        f
+    });
+    let decision = match rules.evaluate(rule, &test.event, item.as_ref()) {
         Ok(d) => d,
         Err(e) => {
             outcome.notes.push(format!("error: {e}"));
@@ -89,10 +104,12 @@ pub async fn run_test(
         }
     };
     if let Some(skip) = &decision.skipped {
-        outcome.notes.push(format!("not fired: {}", describe_skip(skip)));
+        outcome
+            .notes
+            .push(format!("not fired: {}", describe_skip(skip)));
     }
     if decision.fired {
-        match TestWorld::new(test) {
+        match TestWorld::new(test, item.as_ref()) {
             Ok(world) => {
                 let mut plans: Vec<ActionPlan> = decision
                     .actions
@@ -103,19 +120,23 @@ pub async fn run_test(
                         outcome: String::new(),
                     })
                     .collect();
-                plan_actions(
-                    &world.executor,
-                    Some(world.reads.clone()),
-                    &rule.id,
-                    &test.event,
-                    &mut plans,
-                )
-                .await;
+                let env = PlanEnv {
+                    reads: Some(world.reads.clone()),
+                    files: None,
+                };
+                plan_actions(&world.executor, &env, &rule.id, &test.event, &mut plans).await;
+                // Notes speak of the test's paths, not the scratch directory.
+                let scratch = world.scratch.0.to_string_lossy().into_owned();
                 for p in plans {
-                    outcome
-                        .notes
-                        .push(format!("{}: {}", p.action.name(), p.outcome));
-                    outcome.actual.extend(p.requests);
+                    let said = p.outcome.replace(&scratch, "");
+                    outcome.notes.push(format!("{}: {said}", p.action.name()));
+                    for r in p.requests {
+                        if r.write {
+                            outcome.actual.push(r.request);
+                        } else {
+                            outcome.reads.push(r.request);
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -124,16 +145,44 @@ pub async fn run_test(
             }
         }
     }
-    outcome.passed = outcome.actual == outcome.expected;
+    outcome.passed = outcome.actual.len() == outcome.expected.len()
+        && outcome
+            .expected
+            .iter()
+            .zip(&outcome.actual)
+            .all(|(e, a)| request_matches(e, a));
     outcome
 }
 
-/// Runs each action in recording mode (reads answered by `reads`, or by the
-/// executor's server when `None`; writes recorded, never sent), filling in
-/// its requests and outcome. Stops at the first failure, as a run does.
+/// True when `actual` is the `expected` request; `*` in `expected` stands
+/// for any run of characters (for values a test cannot know in advance,
+/// such as the hash in an uploaded image's `upload://posters/…` key).
+pub fn request_matches(expected: &str, actual: &str) -> bool {
+    let parts: Vec<&str> = expected.split('*').collect();
+    if parts.len() == 1 {
+        return expected == actual;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !actual.starts_with(first) || actual.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &actual[first.len()..];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last)
+}
+
+/// Runs each action in recording mode (reads answered by `env.reads`, or
+/// by the executor's server when `None`; writes recorded, never sent),
+/// filling in its requests and outcome. Stops at the first failure, as a
+/// run does.
 pub async fn plan_actions(
     executor: &Executor,
-    reads: Option<Arc<dyn Responder>>,
+    env: &PlanEnv,
     rule: &str,
     event: &Event,
     plans: &mut [ActionPlan],
@@ -152,8 +201,14 @@ pub async fn plan_actions(
             plan.outcome = "not run: an earlier action failed".to_owned();
             continue;
         }
-        let (result, requests) = executor.plan(&plan.action, &ctx, reads.clone()).await;
-        plan.requests = requests.iter().map(request_line).collect();
+        let (result, requests) = executor.plan(&plan.action, &ctx, env).await;
+        plan.requests = requests
+            .iter()
+            .map(|r| PlannedRequest {
+                request: request_line(r),
+                write: is_write(r),
+            })
+            .collect();
         plan.outcome = describe_outcome(&result);
         failed = matches!(result, ActionOutcome::Failed { .. });
     }
@@ -222,12 +277,12 @@ pub fn canonical(text: &str) -> String {
 struct TestWorld {
     executor: Executor,
     reads: Arc<dyn Responder>,
-    /// Removed when the test ends.
-    _scratch: Scratch,
+    /// Stands for `/`; removed when the test ends.
+    scratch: Scratch,
 }
 
 impl TestWorld {
-    fn new(test: &RuleTest) -> Result<TestWorld, String> {
+    fn new(test: &RuleTest, item: Option<&ItemFacts>) -> Result<TestWorld, String> {
         let scratch = Scratch::new()?;
         for file in &test.files {
             let rel = inside(file).ok_or_else(|| {
@@ -238,11 +293,11 @@ impl TestWorld {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| format!("cannot create test file `{file}`: {e}"))?;
             }
-            std::fs::write(&path, stand_in_bytes(&path))
+            std::fs::write(&path, stand_in_bytes(Path::new(file)))
                 .map_err(|e| format!("cannot create test file `{file}`: {e}"))?;
         }
         let mut canned = Canned::new();
-        if let Some(item) = &test.item {
+        if let Some(item) = item {
             let body = serde_json::to_vec(&item.to_metadata()).unwrap_or_default();
             canned = canned.with(&format!("GET /library/metadata/{}", item.id), body);
         }
@@ -270,7 +325,7 @@ impl TestWorld {
         Ok(TestWorld {
             executor: Executor::new(client, settings, SelfCauses::new(), None),
             reads: Arc::new(canned),
-            _scratch: scratch,
+            scratch,
         })
     }
 }
@@ -300,14 +355,17 @@ fn stand_in_bytes(path: &Path) -> Vec<u8> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     let mut bytes = match ext.as_deref() {
-        Some("jpg" | "jpeg") => vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0],
+        Some("jpg" | "jpeg") => vec![
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+        ],
         Some("png") => vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A],
         Some("gif") => b"GIF89a".to_vec(),
         Some("webp") => b"RIFF\x10\x00\x00\x00WEBPVP8 ".to_vec(),
         _ => b"metarr-plex test file\n".to_vec(),
     };
     // Distinct files get distinct bytes, so upload dedup by hash does not
-    // fold two different test images into one.
+    // fold two different test images into one; the same test path always
+    // gets the same bytes, so hashes in requests are stable.
     bytes.extend_from_slice(path.to_string_lossy().as_bytes());
     bytes
 }
@@ -355,7 +413,12 @@ impl ReadOnly {
                 | ["system", "agents"]
                 | ["library", "sections"]
                 | ["library", "sections", _]
-                | ["library", "sections", _, "all" | "recentlyAdded" | "collections"]
+                | [
+                    "library",
+                    "sections",
+                    _,
+                    "all" | "recentlyAdded" | "collections"
+                ]
                 | ["library", "metadata", _]
                 | [
                     "library",

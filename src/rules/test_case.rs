@@ -47,8 +47,9 @@ pub struct RuleTest {
     pub responses: BTreeMap<String, PathBuf>,
     /// Local files that exist during the test (for `if_missing`).
     pub files: Vec<String>,
-    /// The Plex requests expected, in order (`PUT /library/metadata/42/analyze`);
-    /// empty means the rule must not fire.
+    /// The writes expected, in order (`PUT /library/metadata/42/analyze`,
+    /// scans as `GET …/refresh?path=`); reads are answered from `responses`
+    /// and not compared. Empty means nothing may change.
     pub expect: Vec<String>,
     /// Where the test was written.
     pub span: Range<usize>,
@@ -125,7 +126,14 @@ impl RuleTest {
         let expect = match r.strings("expect", cx.sink) {
             Some(list) => {
                 for e in &list {
-                    ok &= check_request(e.get_ref(), e.span(), cx);
+                    let request = check_request(e.get_ref(), e.span(), cx);
+                    ok &= request;
+                    if request && !is_write_text(e.get_ref()) {
+                        ok = false;
+                        cx.sink
+                            .error(e.span(), format!("`{}` is a read; `expect` lists the requests that change something", e.get_ref()))
+                            .help("reads the actions make are answered from `responses` and shown in the report; list only writes (PUT, POST, DELETE, and GET …/refresh scans)");
+                    }
                 }
                 list.into_iter().map(|s| s.into_inner()).collect()
             }
@@ -239,6 +247,15 @@ fn check_request(text: &str, at: Range<usize>, cx: &mut Cx<'_>) -> bool {
         return false;
     }
     true
+}
+
+/// True when the request text names a write (see [`crate::action::is_write`]).
+fn is_write_text(text: &str) -> bool {
+    let (method, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let path = rest.split('?').next().unwrap_or_default();
+    let segments = path.split('/').filter(|s| !s.is_empty());
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    crate::action::is_write(&crate::plex::PlexRequest::new(method, segments))
 }
 
 /// A TOML table as JSON (tests describe events and items in TOML).
