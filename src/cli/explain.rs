@@ -8,18 +8,14 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Args;
 
 use super::{CliError, Context};
-use crate::action::{Executor, ExecutorSettings, PlanEnv};
+use crate::action::{Executor, ExecutorSettings};
 use crate::event::{Event, SelfCauses};
-use crate::plex::{PlexClient, request};
-use crate::rules::{
-    self, EventExplanation, ItemFacts, Metadata, Outcome, RuleExplanation, RuleSet,
-};
-use crate::rules::{ReadOnly, plan_actions};
+use crate::plex::PlexClient;
+use crate::rules::{self, EventExplanation, Metadata, Outcome, RuleExplanation, RuleSet};
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
@@ -109,7 +105,7 @@ pub(crate) fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
 }
 
 /// JSON lines → events, or the first bad line and why.
-pub(crate) fn parse_events(text: &str) -> Result<Vec<Event>, (usize, String)> {
+pub fn parse_events(text: &str) -> Result<Vec<Event>, (usize, String)> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -138,7 +134,7 @@ async fn explain_all(
     let executor = Executor::new(client.clone(), settings, SelfCauses::new(), None);
     let mut all = Vec::new();
     for event in events {
-        let x = explain_one(&loaded.rules, event, &client, &executor).await;
+        let x = rules::explain_on_server(&loaded.rules, event, &client, &executor).await;
         if json {
             let line = serde_json::to_string(&x)
                 .map_err(|e| CliError::Action(format!("cannot print JSON: {e}")))?;
@@ -149,7 +145,7 @@ async fn explain_all(
     }
     if !json {
         for x in &all {
-            print!("{}", render(x, &loaded.rules));
+            print!("{}", render_explanation(x, &loaded.rules));
         }
     }
     if loaded.has_errors() {
@@ -160,48 +156,8 @@ async fn explain_all(
     Ok(())
 }
 
-/// One event through every rule, with requests planned for the rules that fire.
-pub(crate) async fn explain_one(
-    rules: &RuleSet,
-    event: &Event,
-    client: &PlexClient,
-    executor: &Executor,
-) -> EventExplanation {
-    let metadata = match &event.item {
-        Some(item) if rules.needs_metadata(event) => fetch(client, &item.id).await,
-        _ => Metadata::NotNeeded,
-    };
-    let mut x = rules::explain_event(rules, event, metadata);
-    // Reads the executors need go to the server, but only known-harmless
-    // ones; every write is recorded by the plan and never sent.
-    let env = PlanEnv {
-        reads: Some(Arc::new(ReadOnly)),
-        files: None,
-    };
-    for r in x.rules.iter_mut().filter(|r| r.outcome == Outcome::Fires) {
-        plan_actions(executor, &env, &r.rule, event, &mut r.actions).await;
-    }
-    x
-}
-
-/// The item's metadata, read once.
-async fn fetch(client: &PlexClient, id: &str) -> Metadata {
-    let req = request::item(id);
-    match client.send_raw(&req).await {
-        Ok(resp) => match resp.json::<serde_json::Value>(&req.endpoint()) {
-            Ok(json) => match ItemFacts::from_metadata(&json) {
-                Some(f) => Metadata::Fetched(Box::new(f)),
-                None => Metadata::Gone,
-            },
-            Err(e) => Metadata::Failed(e.to_string()),
-        },
-        Err(e) if e.is_not_found() => Metadata::Gone,
-        Err(e) => Metadata::Failed(e.to_string()),
-    }
-}
-
 /// The human report for one event.
-pub(crate) fn render(x: &EventExplanation, rules: &RuleSet) -> String {
+pub fn render_explanation(x: &EventExplanation, rules: &RuleSet) -> String {
     let mut out = String::new();
     let _ = write!(out, "event {} {}", x.name, x.event);
     if let Some(item) = &x.item {

@@ -35,6 +35,7 @@ use crate::rules;
 pub use check::{CheckArgs, OutputFormat};
 pub use context::Context;
 pub use error::CliError;
+pub use explain::{parse_events, render_explanation};
 pub use test::test_command;
 
 /// metarr-plex: react to what happens on a Plex Media Server.

@@ -92,8 +92,8 @@ pub use resolved::{
 };
 pub use rule::{CompiledRule, Flow, Mode};
 pub use runner::{
-    ReadOnly, TestOutcome, canonical, describe_outcome, describe_skip, plan_actions, request_line,
-    request_matches, run_test, run_tests,
+    ReadOnly, TestOutcome, canonical, describe_outcome, describe_skip, explain_on_server,
+    plan_actions, request_line, request_matches, run_test, run_tests,
 };
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};

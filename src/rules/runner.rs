@@ -14,7 +14,9 @@ use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde::Serialize;
 
-use super::explain::{ActionPlan, PlannedRequest};
+use super::explain::{
+    ActionPlan, EventExplanation, Metadata, Outcome, PlannedRequest, explain_event,
+};
 use super::facts::ItemFacts;
 use super::load::Loaded;
 use super::rule::CompiledRule;
@@ -174,6 +176,46 @@ pub fn request_matches(expected: &str, actual: &str) -> bool {
         }
     }
     rest.ends_with(last)
+}
+
+/// Explains `event` against a server (live or simulated), read-only: the
+/// item's metadata fetched once when a rule needs it, then each firing
+/// rule's actions planned through `executor` with only harmless reads sent.
+pub async fn explain_on_server(
+    rules: &RuleSet,
+    event: &Event,
+    client: &PlexClient,
+    executor: &Executor,
+) -> EventExplanation {
+    let metadata = match &event.item {
+        Some(item) if rules.needs_metadata(event) => fetch_metadata(client, &item.id).await,
+        _ => Metadata::NotNeeded,
+    };
+    let mut x = explain_event(rules, event, metadata);
+    let env = PlanEnv {
+        reads: Some(Arc::new(ReadOnly)),
+        files: None,
+    };
+    for r in x.rules.iter_mut().filter(|r| r.outcome == Outcome::Fires) {
+        plan_actions(executor, &env, &r.rule, event, &mut r.actions).await;
+    }
+    x
+}
+
+/// The item's metadata, read once (a GET: allowed even read-only).
+async fn fetch_metadata(client: &PlexClient, id: &str) -> Metadata {
+    let req = crate::plex::request::item(id);
+    match client.send_raw(&req).await {
+        Ok(resp) => match resp.json::<serde_json::Value>(&req.endpoint()) {
+            Ok(json) => match ItemFacts::from_metadata(&json) {
+                Some(f) => Metadata::Fetched(Box::new(f)),
+                None => Metadata::Gone,
+            },
+            Err(e) => Metadata::Failed(e.to_string()),
+        },
+        Err(e) if e.is_not_found() => Metadata::Gone,
+        Err(e) => Metadata::Failed(e.to_string()),
+    }
 }
 
 /// Runs each action in recording mode (reads answered by `env.reads`, or
