@@ -1,5 +1,7 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod action_plex;
+mod action_support;
 mod cli_config;
 mod client_errors;
 mod client_harness;
