@@ -122,15 +122,27 @@ async fn from_file(
 
 /// The local path of `file`: an absolute Plex path is mapped back through
 /// `[[path_map]]` (a path under no mapping is taken as local already); a
-/// relative one is under the item's folder, mapped the same way.
+/// relative one is under the item's folder, mapped the same way. A path
+/// with `..` is refused; the roots fence is checked when reading.
 fn local_path(
     call: &Call<'_>,
     item: &crate::plex::model::Item,
     file: &str,
 ) -> Result<PathBuf, Stop> {
+    let path = Path::new(file);
+    // No legitimate artwork path climbs; refusing `..` outright also keeps a
+    // Plex-side `..` from landing somewhere the mapping did not intend.
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(ActionOutcome::refused(format!(
+            "`{file}` uses `..`: files outside the artwork roots are refused"
+        ))
+        .into());
+    }
     let map = &call.settings().path_map;
     let as_local = |p: &Path| map.to_local(p).unwrap_or_else(|_| p.to_owned());
-    let path = Path::new(file);
     if path.is_absolute() {
         return Ok(as_local(path));
     }

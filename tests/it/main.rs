@@ -1,5 +1,6 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod action_artwork;
 mod action_plex;
 mod action_support;
 mod cli_config;
