@@ -2,6 +2,7 @@
 
 mod action_artwork;
 mod action_plex;
+mod action_retry;
 mod action_scan;
 mod action_support;
 mod cli_config;
