@@ -12,6 +12,7 @@ use super::outcome::{Step, Stop};
 use super::{ActionOutcome, Call, current};
 use crate::engine::Millis;
 use crate::journal::UploadKind;
+use crate::plex::model::{Envelope, Image, MediaType};
 use crate::plex::request::{self, ImageKind, MAX_UPLOAD_BYTES, sniff_image, upload_key};
 use crate::rules::{IfMissing, ImageSource};
 
@@ -43,14 +44,7 @@ async fn from_url(call: &Call<'_>, id: &str, kind: ImageKind, url: &str) -> Step
     call.touch_item(id);
     // Plex adds the fetched image and selects it; only the lock is left.
     call.send(&request::upload_image_url(id, kind, url)).await?;
-    call.send(&request::lock_fields(
-        &section,
-        media,
-        &[id.to_owned()],
-        &[kind.lock_field()],
-        true,
-    ))
-    .await?;
+    lock(call, id, kind, &section, media).await?;
     Ok(format!("{} fetched from URL, locked", kind.singular()))
 }
 
@@ -88,15 +82,38 @@ async fn from_file(
         .into());
     };
     let sha1 = hex_sha1(&bytes);
-    if already_uploaded(call, id, kind, &sha1).await {
-        return Err(ActionOutcome::skipped(format!(
-            "{} was already uploaded to item {id}",
-            local.display()
-        ))
-        .into());
-    }
     let (section, media) = now.section_and_type()?;
     let key = upload_key(kind, &bytes);
+    if already_uploaded(call, id, kind, &sha1).await {
+        // Plex has these bytes. Make sure they are still the selected,
+        // locked image (an attempt may have failed after the upload).
+        let req = request::list_images(id, kind);
+        let resp = call.send(&req).await?;
+        let env: Envelope<Image> = resp.json(&req.endpoint())?;
+        let selected = env
+            .container
+            .metadata
+            .iter()
+            .any(|i| i.selected && i.rating_key == key);
+        let locked = now.item.is_locked(kind.lock_field());
+        if selected && locked {
+            return Err(ActionOutcome::skipped(format!(
+                "{} was already uploaded to item {id}",
+                local.display()
+            ))
+            .into());
+        }
+        call.touch_item(id);
+        if !selected {
+            call.send(&request::select_image(id, kind, &key)).await?;
+        }
+        lock(call, id, kind, &section, media).await?;
+        return Ok(format!(
+            "{} from {} was uploaded before; selected and locked again",
+            kind.singular(),
+            local.display()
+        ));
+    }
     let size = bytes.len();
     call.touch_item(id);
     call.send(&request::upload_image(id, kind, bytes, content_type))
@@ -105,14 +122,7 @@ async fn from_file(
     // select must not upload a second copy.
     remember(call, id, kind, sha1).await;
     call.send(&request::select_image(id, kind, &key)).await?;
-    call.send(&request::lock_fields(
-        &section,
-        media,
-        &[id.to_owned()],
-        &[kind.lock_field()],
-        true,
-    ))
-    .await?;
+    lock(call, id, kind, &section, media).await?;
     Ok(format!(
         "{} uploaded from {} ({size} bytes), selected and locked",
         kind.singular(),
@@ -120,17 +130,48 @@ async fn from_file(
     ))
 }
 
+/// Locks the image field so agent refreshes keep our choice.
+async fn lock(
+    call: &Call<'_>,
+    id: &str,
+    kind: ImageKind,
+    section: &str,
+    media: MediaType,
+) -> Result<(), Stop> {
+    call.send(&request::lock_fields(
+        section,
+        media,
+        &[id.to_owned()],
+        &[kind.lock_field()],
+        true,
+    ))
+    .await?;
+    Ok(())
+}
+
 /// The local path of `file`: an absolute Plex path is mapped back through
 /// `[[path_map]]` (a path under no mapping is taken as local already); a
-/// relative one is under the item's folder, mapped the same way.
+/// relative one is under the item's folder, mapped the same way. A path
+/// with `..` is refused; the roots fence is checked when reading.
 fn local_path(
     call: &Call<'_>,
     item: &crate::plex::model::Item,
     file: &str,
 ) -> Result<PathBuf, Stop> {
+    let path = Path::new(file);
+    // No legitimate artwork path climbs; refusing `..` outright also keeps a
+    // Plex-side `..` from landing somewhere the mapping did not intend.
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(ActionOutcome::refused(format!(
+            "`{file}` uses `..`: files outside the artwork roots are refused"
+        ))
+        .into());
+    }
     let map = &call.settings().path_map;
     let as_local = |p: &Path| map.to_local(p).unwrap_or_else(|_| p.to_owned());
-    let path = Path::new(file);
     if path.is_absolute() {
         return Ok(as_local(path));
     }

@@ -72,6 +72,8 @@ pub struct ExecutorSettings {
     /// Actions running at once across all rules (the seed's `parallelScans`).
     pub concurrency: usize,
     /// How scans are run and followed (`parallel`, polling, wait timeout).
+    /// `wait` is normally true: a scan holds its section's lock until its
+    /// activity ends. `full` is ignored (the action decides).
     pub scan: ScanOptions,
     /// How long after touching an item or section its notifications count
     /// as our own (the loop guard's window).
@@ -90,7 +92,7 @@ impl Default for ExecutorSettings {
             path_map: PathMap::default(),
             artwork_roots: Vec::new(),
             concurrency: 3,
-            scan: ScanOptions::default(),
+            scan: following_scans(),
             self_window: Duration::from_secs(120),
             webhook_timeout: Duration::from_secs(10),
             exec_timeout: Duration::from_secs(60),
@@ -108,10 +110,23 @@ impl ExecutorSettings {
             concurrency: config.scan.parallel,
             scan: ScanOptions {
                 parallel: config.scan.parallel,
-                ..ScanOptions::default()
+                ..following_scans()
             },
             ..ExecutorSettings::default()
         }
+    }
+}
+
+/// Scans are followed to their end (by the activity they started) while
+/// the section's lock is held: that is what makes "never two scans at once
+/// in one section" true across rules, not just "never two requests".
+fn following_scans() -> ScanOptions {
+    ScanOptions {
+        wait: true,
+        poll_every: Duration::from_secs(1),
+        unseen_grace: Duration::from_secs(10),
+        wait_timeout: Some(Duration::from_secs(60 * 60)),
+        ..ScanOptions::default()
     }
 }
 

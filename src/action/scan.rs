@@ -1,7 +1,8 @@
 //! `scan` and `refresh_section`, through the same planning and running as
 //! the `scan` command ([`crate::plex::scan`]), under the executor's
 //! per-section lock so that no two scans of one section ever overlap, even
-//! across rules.
+//! across rules: with the default settings each scan is followed to its end
+//! (correlated by its `X-Plex-Activity` uuid) before the lock is released.
 
 use std::path::{Path, PathBuf};
 
@@ -43,7 +44,7 @@ pub(crate) async fn scan(call: &Call<'_>, target: &ScanTarget) -> Step {
     }
     let opts = ScanOptions {
         full: false,
-        wait: false,
+        wait: call.settings().scan.wait && !call.dry_run(),
         ..call.settings().scan.clone()
     };
     let outcomes = run_locked(call, &plan, &opts).await;
@@ -65,10 +66,12 @@ pub(crate) async fn refresh_section(call: &Call<'_>, section: &str, wait: bool) 
         }],
         problems: Vec::new(),
     };
+    // Followed to its end when the rule asks, and always when scans are
+    // followed (the section lock is held until the scan ends). A dry run
+    // starts nothing, so there is nothing to follow.
     let opts = ScanOptions {
         full: true,
-        // A dry run starts nothing, so there is nothing to follow.
-        wait: wait && !call.dry_run(),
+        wait: (wait || call.settings().scan.wait) && !call.dry_run(),
         ..call.settings().scan.clone()
     };
     let outcomes = run_locked(call, &plan, &opts).await;

@@ -1,5 +1,11 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod action_artwork;
+mod action_exec;
+mod action_plex;
+mod action_retry;
+mod action_scan;
+mod action_support;
 mod cli_config;
 mod client_errors;
 mod client_harness;
