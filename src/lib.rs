@@ -20,7 +20,7 @@
 //!   - [`event::Normalizer`]: the pure, stateful notification → event step
 //!     (playback sessions, items, activities, reconciliation, loop guard).
 //! - [`rules`]: rule files — load, check, compile, and match events to
-//!   the actions they call for.
+//!   the actions they call for; `explain`, `test`, and hot reload.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //! - [`config`]: the TOML config file, parsed and validated.

@@ -51,6 +51,11 @@
 //! [`crate::diag::Diagnostic`]s) → [`RuleSet`] (index by event name) →
 //! [`RuleSet::candidates`] → [`RuleSet::evaluate`] → a [`Decision`] with
 //! [`ResolvedAction`]s for the engine.
+//!
+//! Around it: [`explain_event`] says why each rule fired or not;
+//! [`run_tests`] runs the embedded `[[tests]]` and [`explain_on_server`] plans
+//! requests, both through the action executors in recording mode (runner);
+//! [`RuleStore`] holds the running set and swaps in clean reloads.
 
 mod action;
 mod capture;
@@ -60,6 +65,7 @@ mod condition;
 mod explain;
 mod facts;
 mod load;
+mod read_only;
 mod reader;
 mod reload;
 mod resolved;
@@ -86,14 +92,15 @@ pub use explain::{
 };
 pub use facts::{ItemFacts, MetadataSource};
 pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
+pub use read_only::ReadOnly;
 pub use reload::{ReloadError, Reloaded, RuleStore, RuleWatch, WATCH_DEBOUNCE};
 pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };
 pub use rule::{CompiledRule, Flow, Mode};
 pub use runner::{
-    ReadOnly, TestOutcome, canonical, describe_outcome, describe_skip, explain_on_server,
-    plan_actions, request_line, request_matches, run_test, run_tests,
+    TestOutcome, canonical, describe_outcome, describe_skip, explain_on_server, plan_actions,
+    request_line, request_matches, run_test, run_tests,
 };
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};

@@ -11,7 +11,6 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use reqwest::Method;
-use reqwest::header::HeaderMap;
 use serde::Serialize;
 
 use super::explain::{
@@ -19,6 +18,7 @@ use super::explain::{
 };
 use super::facts::ItemFacts;
 use super::load::Loaded;
+use super::read_only::ReadOnly;
 use super::rule::CompiledRule;
 use super::set::RuleSet;
 use super::test_case::RuleTest;
@@ -29,8 +29,8 @@ use crate::engine::RunId;
 use crate::event::{Event, SelfCauses};
 use crate::identity::ClientIdentity;
 use crate::pathmap::PathMap;
-use crate::plex::client::{ClientSettings, RawResponse, Responder};
-use crate::plex::{PlexClient, PlexError, PlexRequest};
+use crate::plex::client::{ClientSettings, Responder};
+use crate::plex::{PlexClient, PlexRequest};
 use crate::tls::TlsSettings;
 use crate::token::TokenSource;
 
@@ -433,56 +433,45 @@ impl Drop for Scratch {
     }
 }
 
-/// Lets reads through to the server only for endpoints known to change
-/// nothing; anything else (including `GET …/refresh`, which is a scan) is
-/// answered with an empty success and never sent. `explain` runs the
-/// executors against a live server with this, read-only.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReadOnly;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl ReadOnly {
-    /// True for the read endpoints the executors use.
-    pub fn allows(req: &PlexRequest) -> bool {
-        if req.method != Method::GET {
-            return false;
-        }
-        let p: Vec<&str> = req.path.iter().map(String::as_str).collect();
-        matches!(
-            p.as_slice(),
-            ["identity"]
-                | ["activities"]
-                | ["status", "sessions"]
-                | ["system", "agents"]
-                | ["library", "sections"]
-                | ["library", "sections", _]
-                | [
-                    "library",
-                    "sections",
-                    _,
-                    "all" | "recentlyAdded" | "collections"
-                ]
-                | ["library", "metadata", _]
-                | [
-                    "library",
-                    "metadata",
-                    _,
-                    "children" | "matches" | "posters" | "arts"
-                ]
-                | ["library", "collections", _]
-                | ["library", "collections", _, "children"]
-        )
+    #[test]
+    fn canonical_requests_ignore_how_the_query_was_encoded() {
+        assert_eq!(
+            canonical("put /library/metadata/1/match?guid=plex://movie/5d&name=Amélie"),
+            "PUT /library/metadata/1/match?guid=plex%3A%2F%2Fmovie%2F5d&name=Am%C3%A9lie"
+        );
+        assert_eq!(
+            canonical(
+                "PUT /library/metadata/1/match?guid=plex%3A%2F%2Fmovie%2F5d&name=Am%C3%A9lie"
+            ),
+            canonical("PUT /library/metadata/1/match?guid=plex://movie/5d&name=Amélie")
+        );
+        assert_eq!(
+            canonical("GET /library/sections/1/refresh?path=/m/A B"),
+            "GET /library/sections/1/refresh?path=%2Fm%2FA+B"
+        );
     }
-}
 
-impl Responder for ReadOnly {
-    fn respond(&self, req: &PlexRequest) -> Option<Result<RawResponse, PlexError>> {
-        if ReadOnly::allows(req) {
-            return None;
-        }
-        Some(Ok(RawResponse {
-            status: reqwest::StatusCode::OK,
-            headers: HeaderMap::new(),
-            body: Vec::new(),
-        }))
+    #[test]
+    fn a_star_matches_what_a_test_cannot_know() {
+        assert!(request_matches(
+            "PUT /a?url=upload%3A%2F%2Fposters%2F*",
+            "PUT /a?url=upload%3A%2F%2Fposters%2Fab12"
+        ));
+        assert!(request_matches("PUT /a/*/b", "PUT /a/x/y/b"));
+        assert!(!request_matches("PUT /a/*/b", "PUT /a/x/c"));
+        assert!(!request_matches("PUT /a*a", "PUT /a"));
+        assert!(request_matches("PUT /a", "PUT /a"));
+        assert!(!request_matches("PUT /a", "PUT /ab"));
+    }
+
+    #[test]
+    fn test_files_must_be_absolute_and_stay_put() {
+        assert_eq!(inside("/data/a.jpg"), Some(PathBuf::from("data/a.jpg")));
+        assert_eq!(inside("data/a.jpg"), None);
+        assert_eq!(inside("/data/../../etc/passwd"), None);
     }
 }

@@ -15,8 +15,8 @@ use metarr_plex::sim::{RecordedRequest, SimOptions, Simulator};
 
 use super::client_harness::{client_for, id_of};
 use super::event_feed::{Feed, lib_entry, timeline};
-use serde_json::json;
 use metarr_plex::token::{Token, TokenSource};
+use serde_json::json;
 
 pub const ARRIVAL: &str = "/data/media/movies/Arrival (2016) {tmdb-329865}/Arrival (2016).mkv";
 pub const HEAT: &str = "/data/media/movies/Heat (1995) {imdb-tt0113277}/Heat.1995.mkv";

@@ -136,7 +136,10 @@ expect = ["PUT /library/metadata/7/match?guid=plex%3A%2F%2Fmovie%2Fx&name=The+Ma
     assert!(!outcomes[0].passed);
     assert!(outcomes[0].actual.is_empty());
     // The executor reads the item first; nothing canned it, so Plex "has no such item".
-    assert_eq!(outcomes[0].reads, ["GET /library/metadata/7?includeGuids=1"]);
+    assert_eq!(
+        outcomes[0].reads,
+        ["GET /library/metadata/7?includeGuids=1"]
+    );
     assert!(
         outcomes[0].notes == ["match: skipped: item 7 is gone"],
         "{:#?}",
