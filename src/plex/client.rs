@@ -12,9 +12,12 @@ mod collection;
 mod edit;
 mod library;
 mod matching;
+mod pacing;
+mod responder;
 
 pub use collection::CollectionContent;
 pub use matching::best_candidate;
+pub use responder::Responder;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -68,8 +71,12 @@ struct Inner {
     tls: Arc<rustls::ClientConfig>,
     /// `/library/sections`, with when it was fetched.
     sections: Mutex<Option<library::SectionCache>>,
-    /// Ceiling on requests per second, when set.
-    limiter: ArcSwapOption<governor::DefaultDirectRateLimiter>,
+    /// Ceiling on requests per second, when set. Shared by every client
+    /// derived with [`PlexClient::with_responder`], so a dry run is paced
+    /// like the live one.
+    limiter: Arc<ArcSwapOption<pacing::RequestPacer>>,
+    /// Answers requests before the network does (dry runs, canned tests).
+    responder: Option<Arc<dyn Responder>>,
     /// `--dry-run`: requests that change state are logged, not sent.
     dry_run: AtomicBool,
 }
@@ -137,10 +144,33 @@ impl PlexClient {
                 identity: settings.identity,
                 tls: Arc::new(tls),
                 sections: Mutex::new(None),
-                limiter: ArcSwapOption::empty(),
+                limiter: Arc::new(ArcSwapOption::empty()),
+                responder: None,
                 dry_run: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// A client for the same server whose requests go to `responder` first:
+    /// what it answers is never sent. Everything else (token, identity, rate
+    /// limit) is shared with `self`; the section cache starts empty, so
+    /// canned answers are used for it too.
+    pub fn with_responder(&self, responder: Arc<dyn Responder>) -> PlexClient {
+        let i = &self.inner;
+        PlexClient {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                tokens: i.tokens.clone(),
+                token: ArcSwapOption::new(i.token.load_full()),
+                identity: i.identity.clone(),
+                tls: i.tls.clone(),
+                sections: Mutex::new(None),
+                limiter: i.limiter.clone(),
+                responder: Some(responder),
+                dry_run: AtomicBool::new(i.dry_run.load(Ordering::Relaxed)),
+            }),
+        }
     }
 
     /// The server's base URL.
@@ -161,11 +191,8 @@ impl PlexClient {
     /// Caps requests at `per_second` (bursts up to the same number), so a
     /// storm of rule actions cannot swamp a small server; 0 removes the cap.
     pub fn set_rate_limit(&self, per_second: u32) {
-        let limiter = std::num::NonZeroU32::new(per_second).map(|n| {
-            Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
-                n,
-            )))
-        });
+        let limiter =
+            std::num::NonZeroU32::new(per_second).map(|n| Arc::new(pacing::RequestPacer::new(n)));
         self.inner.limiter.store(limiter);
     }
 
@@ -260,6 +287,9 @@ impl PlexClient {
     /// maps every failure to a [`PlexError`]. A 401 re-reads the token once
     /// and retries when it changed (a rotated token file).
     pub async fn send_raw(&self, req: &PlexRequest) -> Result<RawResponse, PlexError> {
+        if let Some(answer) = self.inner.responder.as_ref().and_then(|r| r.respond(req)) {
+            return answer;
+        }
         if self.is_dry_run() && req.changes_state() {
             tracing::info!(request = %req, "Dry run: not sent.");
             return Ok(RawResponse {

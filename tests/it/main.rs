@@ -1,5 +1,11 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod action_artwork;
+mod action_exec;
+mod action_plex;
+mod action_retry;
+mod action_scan;
+mod action_support;
 mod cli;
 mod cli_config;
 mod client_errors;
@@ -19,6 +25,7 @@ mod event_playback;
 mod event_properties;
 mod event_reconcile;
 mod event_self_cause;
+mod explain;
 mod health;
 mod journal;
 mod logging;
@@ -27,6 +34,8 @@ mod notification;
 mod notification_fixtures;
 mod notify;
 mod pathmap;
+mod reload;
+mod rule_tests;
 mod rules;
 mod rules_broken;
 mod rules_matching;
