@@ -32,7 +32,11 @@ fn upload(item: &str, image: ImageKind, file: &str, if_missing: IfMissing) -> Re
 }
 
 fn posts(r: &Rig) -> usize {
-    r.sim.requests().iter().filter(|q| q.method == "POST").count()
+    r.sim
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST")
+        .count()
 }
 
 fn refused(out: &ActionOutcome, needle: &str) -> bool {
@@ -58,7 +62,11 @@ async fn a_local_poster_is_uploaded_selected_and_locked_once() {
     assert_eq!(w.len(), 3, "{w:#?}");
     assert_eq!(
         (w[0].method.as_str(), w[0].path.as_str(), w[0].body_len),
-        ("POST", format!("/library/metadata/{id}/posters").as_str(), bytes.len())
+        (
+            "POST",
+            format!("/library/metadata/{id}/posters").as_str(),
+            bytes.len()
+        )
     );
     assert_eq!(w[0].header("content-type"), Some("image/jpeg"));
     let key = metarr_plex::plex::request::upload_key(
@@ -104,10 +112,7 @@ async fn two_identical_uploads_at_once_send_one_post() {
     let action = upload(&id, ImageKind::Art, "fanart.jpg", IfMissing::Skip);
     r.sim.clear_requests();
     let ctx = r.ctx(&id);
-    let (a, b) = tokio::join!(
-        r.exec.execute(&action, &ctx),
-        r.exec.execute(&action, &ctx)
-    );
+    let (a, b) = tokio::join!(r.exec.execute(&action, &ctx), r.exec.execute(&action, &ctx));
     assert!(matches!(a, ActionOutcome::Done { .. }), "{a:?}");
     assert_eq!(a, b, "the second joined the first");
     assert_eq!(posts(&r), 1);
@@ -118,7 +123,10 @@ async fn two_identical_uploads_at_once_send_one_post() {
         .find(|q| q.method == "POST")
         .unwrap();
     assert_eq!(post.path, format!("/library/metadata/{id}/arts"));
-    assert!(r.sim.with_library(|l| l.item(&id).unwrap().is_locked("art")));
+    assert!(
+        r.sim
+            .with_library(|l| l.item(&id).unwrap().is_locked("art"))
+    );
 }
 
 #[tokio::test]
@@ -134,12 +142,18 @@ async fn oversized_and_non_image_files_are_refused_by_content() {
     );
     let out = r
         .exec
-        .execute(&upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Skip), &r.ctx(&id))
+        .execute(
+            &upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Skip),
+            &r.ctx(&id),
+        )
         .await;
     assert!(refused(&out, "bytes"), "{out:?}");
     let out = r
         .exec
-        .execute(&upload(&id, ImageKind::Art, "fanart.jpg", IfMissing::Skip), &r.ctx(&id))
+        .execute(
+            &upload(&id, ImageKind::Art, "fanart.jpg", IfMissing::Skip),
+            &r.ctx(&id),
+        )
         .await;
     assert!(refused(&out, "is not a JPEG"), "{out:?}");
     // A PNG named .jpg is fine: the bytes decide.
@@ -148,10 +162,18 @@ async fn oversized_and_non_image_files_are_refused_by_content() {
     write(&r.local(&format!("{ARRIVAL_DIR}/backdrop.jpg")), &png);
     let out = r
         .exec
-        .execute(&upload(&id, ImageKind::Art, "backdrop.jpg", IfMissing::Skip), &r.ctx(&id))
+        .execute(
+            &upload(&id, ImageKind::Art, "backdrop.jpg", IfMissing::Skip),
+            &r.ctx(&id),
+        )
         .await;
     assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
-    let post: Vec<_> = r.sim.requests().into_iter().filter(|q| q.method == "POST").collect();
+    let post: Vec<_> = r
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "POST")
+        .collect();
     assert_eq!(post.len(), 1);
     assert_eq!(post[0].header("content-type"), Some("image/png"));
 }
@@ -170,12 +192,23 @@ async fn files_outside_the_artwork_roots_are_refused_even_through_symlinks_or_do
     let link = r.local(&format!("{ARRIVAL_DIR}/poster.jpg"));
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(outside.join("key.jpg"), &link).unwrap();
-    for file in [abs.as_str(), dotdot.as_str(), "poster.jpg", "../../../secrets/key.jpg"] {
+    for file in [
+        abs.as_str(),
+        dotdot.as_str(),
+        "poster.jpg",
+        "../../../secrets/key.jpg",
+    ] {
         let out = r
             .exec
-            .execute(&upload(&id, ImageKind::Poster, file, IfMissing::Skip), &r.ctx(&id))
+            .execute(
+                &upload(&id, ImageKind::Poster, file, IfMissing::Skip),
+                &r.ctx(&id),
+            )
             .await;
-        assert!(refused(&out, "outside the artwork roots"), "{file}: {out:?}");
+        assert!(
+            refused(&out, "outside the artwork roots"),
+            "{file}: {out:?}"
+        );
     }
     assert_eq!(posts(&r), 0);
 }
@@ -187,7 +220,10 @@ async fn a_missing_file_is_skipped_or_failed_as_the_rule_says() {
     std::fs::create_dir_all(r.local(ARRIVAL_DIR)).unwrap();
     let skip = r
         .exec
-        .execute(&upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Skip), &r.ctx(&id))
+        .execute(
+            &upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Skip),
+            &r.ctx(&id),
+        )
         .await;
     assert!(
         matches!(&skip, ActionOutcome::Skipped { reason } if reason.contains("does not exist")),
@@ -195,7 +231,10 @@ async fn a_missing_file_is_skipped_or_failed_as_the_rule_says() {
     );
     let fail = r
         .exec
-        .execute(&upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Fail), &r.ctx(&id))
+        .execute(
+            &upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Fail),
+            &r.ctx(&id),
+        )
         .await;
     assert!(refused(&fail, "does not exist"), "{fail:?}");
     assert!(writes(&r.sim).is_empty());
@@ -223,7 +262,10 @@ async fn a_url_upload_passes_the_url_and_locks() {
     assert_eq!(w[0].body_len, 0);
     assert_eq!(w[1].query_value("thumb.locked"), Some("1"));
     r.sim.with_library(|l| {
-        assert_eq!(l.item(&id).unwrap().selected_poster().unwrap().rating_key, url)
+        assert_eq!(
+            l.item(&id).unwrap().selected_poster().unwrap().rating_key,
+            url
+        )
     });
     let bad = ResolvedAction::Upload {
         item: id.clone(),
@@ -234,4 +276,3 @@ async fn a_url_upload_passes_the_url_and_locks() {
     let out = r.exec.execute(&bad, &r.ctx(&id)).await;
     assert!(refused(&out, "not an http"), "{out:?}");
 }
-

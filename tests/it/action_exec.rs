@@ -45,7 +45,10 @@ async fn exec_passes_argv_literally_and_the_event_on_stdin() {
     let ctx = r.ctx("42");
     let out = r
         .exec
-        .execute(&exec(&["/bin/sh", "-c", &script, "prog", &nasty], None), &ctx)
+        .execute(
+            &exec(&["/bin/sh", "-c", &script, "prog", &nasty], None),
+            &ctx,
+        )
         .await;
     assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
     assert_eq!(std::fs::read_to_string(&arg_out).unwrap(), nasty);
@@ -89,7 +92,10 @@ async fn exec_timeout_kills_the_program() {
     let out = r
         .exec
         .execute(
-            &exec(&["/bin/sh", "-c", &script], Some(Duration::from_millis(300))),
+            &exec(
+                &["/bin/sh", "-c", &script],
+                Some(Duration::from_millis(300)),
+            ),
             &r.ctx("1"),
         )
         .await;
@@ -175,7 +181,10 @@ async fn webhook_posts_json_with_headers_and_classifies_failures() {
     // No body given: the event itself is posted.
     let out = r
         .exec
-        .execute(&webhook(format!("{base}/ok"), serde_json::Value::Null, None), &ctx)
+        .execute(
+            &webhook(format!("{base}/ok"), serde_json::Value::Null, None),
+            &ctx,
+        )
         .await;
     assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
     {
@@ -188,7 +197,11 @@ async fn webhook_posts_json_with_headers_and_classifies_failures() {
     let out = r
         .exec
         .execute(
-            &webhook(format!("{base}/slow"), json!({}), Some(Duration::from_millis(200))),
+            &webhook(
+                format!("{base}/slow"),
+                json!({}),
+                Some(Duration::from_millis(200)),
+            ),
             &ctx,
         )
         .await;
@@ -209,12 +222,33 @@ async fn webhook_posts_json_with_headers_and_classifies_failures() {
         .exec
         .execute(&webhook(format!("{base}/gone"), json!({}), None), &ctx)
         .await;
-    assert!(matches!(out, ActionOutcome::Failed { retryable: false, .. }), "{out:?}");
+    assert!(
+        matches!(
+            out,
+            ActionOutcome::Failed {
+                retryable: false,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     // Nothing listening: retryable.
     let out = r
         .exec
-        .execute(&webhook("http://127.0.0.1:9/x".into(), json!({}), None), &ctx)
+        .execute(
+            &webhook("http://127.0.0.1:9/x".into(), json!({}), None),
+            &ctx,
+        )
         .await;
-    assert!(matches!(out, ActionOutcome::Failed { retryable: true, .. }), "{out:?}");
+    assert!(
+        matches!(
+            out,
+            ActionOutcome::Failed {
+                retryable: true,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
     assert!(r.sim.requests().is_empty(), "webhooks never go to Plex");
 }

@@ -26,7 +26,10 @@ async fn refresh_analyze_unmatch_send_one_put_each_and_register_the_item() {
     ] {
         r.sim.clear_requests();
         let out = r.exec.execute(&action, &r.ctx(&id)).await;
-        assert!(matches!(out, ActionOutcome::Done { requests: 1, .. }), "{out:?}");
+        assert!(
+            matches!(out, ActionOutcome::Done { requests: 1, .. }),
+            "{out:?}"
+        );
         let sent = r.sim.requests();
         assert_eq!(sent.len(), 1, "{sent:#?}");
         assert_eq!(sent[0].method, "PUT");
@@ -118,7 +121,12 @@ async fn edit_sends_only_the_fields_that_differ_and_locks_them() {
     // Everything is now as asked: nothing more is written.
     r.sim.clear_requests();
     let again = r.exec.execute(&action, &r.ctx(&id)).await;
-    assert_eq!(again, ActionOutcome::Skipped { reason: "already up to date".into() });
+    assert_eq!(
+        again,
+        ActionOutcome::Skipped {
+            reason: "already up to date".into()
+        }
+    );
     assert!(writes(&r.sim).is_empty());
     // The item was registered with the loop guard.
     assert!(r.guard_covers_item(&id));
@@ -135,7 +143,10 @@ async fn adding_tags_keeps_the_existing_ones() {
             .insert("genre".into(), vec!["Action".into(), "Sci-Fi".into()]);
     });
     let mut tags = BTreeMap::new();
-    tags.insert("genre".to_string(), vec!["Cyberpunk".to_string(), "action".to_string()]);
+    tags.insert(
+        "genre".to_string(),
+        vec!["Cyberpunk".to_string(), "action".to_string()],
+    );
     tags.insert("label".to_string(), vec!["4K".to_string()]);
     let action = ResolvedAction::Tags {
         item: id.clone(),
@@ -197,7 +208,11 @@ async fn match_and_check(r: &Rig, id: &str, target: MatchTarget, search: &str, g
         let it = l.item(id).unwrap();
         assert_eq!(it.guid, guid);
         assert!(!it.is_unmatched());
-        assert!(it.external_guids.iter().any(|g| g == guid_has), "{:?}", it.external_guids);
+        assert!(
+            it.external_guids.iter().any(|g| g == guid_has),
+            "{:?}",
+            it.external_guids
+        );
     });
     // Matched now: the same action is skipped without a search.
     r.sim.clear_requests();
@@ -227,12 +242,19 @@ async fn match_by_tmdb_imdb_and_tvdb() {
         "imdb://tt0113277",
     )
     .await;
-    let show = r
-        .sim
-        .with_library(|l| l.items().find(|i| i.title == "Severance").unwrap().rating_key.clone());
+    let show = r.sim.with_library(|l| {
+        l.items()
+            .find(|i| i.title == "Severance")
+            .unwrap()
+            .rating_key
+            .clone()
+    });
     let out = r
         .exec
-        .execute(&ResolvedAction::Unmatch { item: show.clone() }, &r.ctx(&show))
+        .execute(
+            &ResolvedAction::Unmatch { item: show.clone() },
+            &r.ctx(&show),
+        )
         .await;
     assert!(matches!(out, ActionOutcome::Done { .. }));
     match_and_check(
@@ -267,7 +289,12 @@ async fn match_to_a_guid_is_applied_directly_and_only_once() {
     let w = writes(&r.sim);
     assert_eq!(w.len(), 1);
     assert_eq!(w[0].query_value("guid"), Some(guid.as_str()));
-    assert!(r.sim.requests().iter().all(|q| !q.path.ends_with("/matches")));
+    assert!(
+        r.sim
+            .requests()
+            .iter()
+            .all(|q| !q.path.ends_with("/matches"))
+    );
     r.sim.clear_requests();
     let again = r.exec.execute(&action, &r.ctx(&arrival)).await;
     assert!(matches!(again, ActionOutcome::Skipped { .. }), "{again:?}");
@@ -296,7 +323,13 @@ async fn raw_plex_requests_reach_only_the_configured_server() {
             )
             .await;
         assert!(
-            matches!(out, ActionOutcome::Failed { retryable: false, .. }),
+            matches!(
+                out,
+                ActionOutcome::Failed {
+                    retryable: false,
+                    ..
+                }
+            ),
             "{path}: {out:?}"
         );
     }
@@ -321,7 +354,10 @@ async fn raw_plex_requests_reach_only_the_configured_server() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, "PUT");
     assert_eq!(sent[0].query_value("title.value"), Some("Neo & Trinity"));
-    assert_eq!(r.sim.with_library(|l| l.item(&id).unwrap().title.clone()), "Neo & Trinity");
+    assert_eq!(
+        r.sim.with_library(|l| l.item(&id).unwrap().title.clone()),
+        "Neo & Trinity"
+    );
 }
 
 #[tokio::test]
@@ -342,4 +378,3 @@ async fn cancel_activity_deletes_it_and_a_gone_one_is_skipped() {
     assert_eq!(sent[0].method, "DELETE");
     assert_eq!(sent[0].path, "/activities/no-such-activity");
 }
-

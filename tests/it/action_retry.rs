@@ -88,7 +88,12 @@ async fn a_429_is_retried_after_its_retry_after() {
     assert_eq!(waits, [Duration::from_secs(1)]);
     assert_eq!(end, finished_ok());
     assert_eq!(uploaded_posters(&r, &id), 1);
-    let posts = r.sim.requests().iter().filter(|q| q.method == "POST").count();
+    let posts = r
+        .sim
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST")
+        .count();
     assert_eq!(posts, 2, "one refused with 429, one accepted");
 }
 
@@ -105,15 +110,32 @@ async fn a_500_after_the_upload_finishes_the_work_without_a_second_upload() {
     });
     let (outcomes, waits, end) = with_retries(&r.exec, &action, &r.ctx(&id), Duration::ZERO).await;
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
-    assert!(matches!(outcomes[0], ActionOutcome::Failed { retryable: true, retry_after: None, .. }));
+    assert!(matches!(
+        outcomes[0],
+        ActionOutcome::Failed {
+            retryable: true,
+            retry_after: None,
+            ..
+        }
+    ));
     assert!(waits[0] <= Duration::from_secs(2), "jittered first backoff");
     assert_eq!(end, finished_ok());
-    let posts: Vec<_> = r.sim.requests().into_iter().filter(|q| q.method == "POST").collect();
+    let posts: Vec<_> = r
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|q| q.method == "POST")
+        .collect();
     assert_eq!(posts.len(), 1, "never uploaded twice: {posts:#?}");
     assert_eq!(uploaded_posters(&r, &id), 1);
     r.sim.with_library(|l| {
         let it = l.item(&id).unwrap();
-        assert!(it.selected_poster().unwrap().rating_key.starts_with("upload://"));
+        assert!(
+            it.selected_poster()
+                .unwrap()
+                .rating_key
+                .starts_with("upload://")
+        );
         assert!(it.is_locked("thumb"));
     });
 }
@@ -155,7 +177,13 @@ async fn a_4xx_is_not_retried_and_the_last_attempt_dead_letters() {
     let (outcomes, waits, end) = with_retries(&r.exec, &action, &r.ctx(&id), Duration::ZERO).await;
     assert_eq!(outcomes.len(), 1);
     assert!(waits.is_empty());
-    assert!(matches!(end, RetryDecision::Finish { outcome: Outcome::Failed, error: Some(_) }));
+    assert!(matches!(
+        end,
+        RetryDecision::Finish {
+            outcome: Outcome::Failed,
+            error: Some(_)
+        }
+    ));
 
     // 503 on every attempt: five tries, then failed (the engine dead-letters it).
     r.sim.inject(RestFault::Status {
@@ -169,9 +197,16 @@ async fn a_4xx_is_not_retried_and_the_last_attempt_dead_letters() {
         let out = r.exec.execute(&action, &r.ctx(&id)).await;
         decisions.push(policy.decide(attempt, &out));
     }
-    assert!(decisions[..4].iter().all(|d| matches!(d, RetryDecision::Retry { .. })));
+    assert!(
+        decisions[..4]
+            .iter()
+            .all(|d| matches!(d, RetryDecision::Retry { .. }))
+    );
     assert!(matches!(
         decisions[4],
-        RetryDecision::Finish { outcome: Outcome::Failed, .. }
+        RetryDecision::Finish {
+            outcome: Outcome::Failed,
+            ..
+        }
     ));
 }

@@ -69,7 +69,12 @@ fn slow_scans() -> SimOptions {
 
 fn scan(paths: &[std::path::PathBuf]) -> ResolvedAction {
     ResolvedAction::Scan {
-        target: ScanTarget::Paths(paths.iter().map(|p| p.to_string_lossy().into_owned()).collect()),
+        target: ScanTarget::Paths(
+            paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+        ),
     }
 }
 
@@ -98,7 +103,11 @@ async fn scan_actions_coalesce_and_never_overlap_in_a_section() {
         ]
     );
     let events = scan_events(&mut rx);
-    assert_eq!(events.iter().filter(|(e, _, _)| e == "ended").count(), 3, "{events:?}");
+    assert_eq!(
+        events.iter().filter(|(e, _, _)| e == "ended").count(),
+        3,
+        "{events:?}"
+    );
     assert_eq!(max_overlap(&events, "1"), 1, "{events:?}");
     r.sim.with_library(|l| {
         assert!(l.find_by_file(INCEPTION).is_some());
@@ -127,7 +136,11 @@ async fn refresh_section_with_wait_follows_its_own_scan_to_the_end() {
     let events = scan_events(&mut rx);
     let started: Vec<_> = events.iter().filter(|(e, _, _)| e == "started").collect();
     assert_eq!(started.len(), 1);
-    assert!(events.iter().any(|(e, u, _)| e == "ended" && *u == started[0].1));
+    assert!(
+        events
+            .iter()
+            .any(|(e, u, _)| e == "ended" && *u == started[0].1)
+    );
     // An unknown section is skipped.
     let gone = ResolvedAction::RefreshSection {
         section: "99".into(),
@@ -141,7 +154,11 @@ async fn refresh_section_with_wait_follows_its_own_scan_to_the_end() {
 async fn scan_missing_rescans_only_folders_plex_lacks() {
     let r = rig().await;
     let movies = r.local("/data/media/movies");
-    for folder in ["Inception (2010) {tmdb-27205}", "The Matrix (1999)", "Heat (1995) {imdb-tt0113277}"] {
+    for folder in [
+        "Inception (2010) {tmdb-27205}",
+        "The Matrix (1999)",
+        "Heat (1995) {imdb-tt0113277}",
+    ] {
         std::fs::create_dir_all(movies.join(folder)).unwrap();
     }
     let action = ResolvedAction::Scan {
