@@ -174,8 +174,9 @@ pub(crate) struct Inner {
     self_causes: SelfCauses,
     journal: Option<Journal>,
     pacing: Pacing,
-    /// For webhooks: not the Plex client, which carries the token.
-    http: reqwest::Client,
+    /// For webhooks: not the Plex client, which carries the token. `None`
+    /// when it could not be built (webhooks then fail, nothing panics).
+    http: Option<reqwest::Client>,
     /// Upload hashes when there is no journal (tests, `explain`).
     uploads: Mutex<HashSet<(String, &'static str, String)>>,
 }
@@ -197,10 +198,16 @@ impl Executor {
         self_causes: SelfCauses,
         journal: Option<Journal>,
     ) -> Executor {
-        let http = reqwest::Client::builder()
+        let http = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()
-            .unwrap_or_default();
+        {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e.without_url(), "No HTTP client for webhooks; webhook actions will fail.");
+                None
+            }
+        };
         Executor {
             inner: Arc::new(Inner {
                 pacing: Pacing::new(settings.concurrency),

@@ -38,9 +38,10 @@ pub(crate) async fn post(
         );
         return Ok(format!("would post to {host}"));
     }
-    let mut req = call
-        .exec()
-        .http
+    let Some(http) = &call.exec().http else {
+        return Err(ActionOutcome::refused("no HTTP client for webhooks").into());
+    };
+    let mut req = http
         .post(parsed)
         .timeout(timeout.unwrap_or(call.settings().webhook_timeout))
         .json(body);

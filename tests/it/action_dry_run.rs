@@ -1,6 +1,6 @@
 //! Dry runs and plans: writes are recorded, never sent; reads may come from
 //! canned answers and files from a fake disk (what `explain` and
-//! `metarr-plex test` use); and the request-rate limiter spaces a burst.
+//! `metarr-plex test` use).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +16,6 @@ use metarr_plex::rules::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget,
 };
 use reqwest::Method;
-use tokio::time::Instant;
 
 use super::action_support::*;
 use metarr_plex::token::{Token, TokenSource};
@@ -234,42 +233,4 @@ async fn plans_answer_reads_from_canned_json_and_files_from_a_fake_disk() {
         )
         .await;
     assert!(matches!(out, ActionOutcome::Skipped { .. }), "{out:?}");
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_rate_limiter_spaces_a_burst_of_requests() {
-    // Canned answers keep the network (and its real-time waits) out of the
-    // paused clock; the limiter is the client's, shared with derived clients.
-    let client = metarr_plex::plex::PlexClient::new(metarr_plex::plex::ClientSettings {
-        base_url: url::Url::parse("http://127.0.0.1:9/").unwrap(),
-        tokens: TokenSource::fixed(Token::new("t").unwrap()),
-        identity: metarr_plex::identity::ClientIdentity::new("rate-test"),
-        timeout: Duration::from_secs(1),
-        tls: metarr_plex::tls::TlsSettings::default(),
-    })
-    .unwrap();
-    client.set_rate_limit(4);
-    let canned = client.with_responder(Arc::new(Canned::new().with("GET /identity", "{}")));
-    let start = Instant::now();
-    let req = PlexRequest::new(Method::GET, ["identity"]);
-    let sends = (0..12).map(|_| {
-        let c = canned.clone();
-        let req = req.clone();
-        async move {
-            c.send_raw(&req).await.unwrap();
-            start.elapsed()
-        }
-    });
-    let mut at = futures::future::join_all(sends).await;
-    at.sort();
-    // A burst of 4 at once, then one every 250 ms.
-    assert!(at[3] < Duration::from_millis(10), "{at:?}");
-    for pair in at[3..].windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(
-            gap >= Duration::from_millis(240) && gap <= Duration::from_millis(260),
-            "{at:?}"
-        );
-    }
-    assert!(at[11] >= Duration::from_millis(1990), "{at:?}");
 }

@@ -181,3 +181,51 @@ async fn scan_missing_rescans_only_folders_plex_lacks() {
     assert!(matches!(again, ActionOutcome::Skipped { .. }), "{again:?}");
     assert!(writes(&r.sim).is_empty());
 }
+
+#[tokio::test]
+async fn notifications_a_scan_action_causes_are_marked_as_ours() {
+    use metarr_plex::plex::notification::parse_frame;
+
+    let r = rig_with(slow_scans(), |_| {}).await;
+    let mut rx = r.sim.notifications();
+    let action = ResolvedAction::RefreshSection {
+        section: "1".into(),
+        wait: true,
+    };
+    let out = r.exec.execute(&action, &r.ctx("-")).await;
+    assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
+    // A scan of section 2 nobody registered (straight through the client).
+    let other = client_of(&r);
+    other.refresh_section("2", false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut feed = super::event_feed::Feed::with_causes(r.causes.clone());
+    feed.now = tokio::time::Instant::now().into_std();
+    let mut events = Vec::new();
+    while let Ok(n) = rx.try_recv() {
+        events.extend(feed.push(parse_frame(&n.frame.to_string()).unwrap()));
+    }
+    let scans: Vec<_> = events
+        .iter()
+        .filter(|e| e.name.as_str().starts_with("library.scan"))
+        .collect();
+    let ours: Vec<_> = scans
+        .iter()
+        .filter(|e| e.section.as_ref().is_some_and(|s| s.id == "1"))
+        .collect();
+    let theirs: Vec<_> = scans
+        .iter()
+        .filter(|e| e.section.as_ref().is_some_and(|s| s.id == "2"))
+        .collect();
+    assert!(!ours.is_empty() && !theirs.is_empty(), "{scans:#?}");
+    assert!(ours.iter().all(|e| e.caused_by_self), "{ours:#?}");
+    assert!(theirs.iter().all(|e| !e.caused_by_self), "{theirs:#?}");
+}
+
+fn client_of(r: &Rig) -> metarr_plex::plex::PlexClient {
+    use metarr_plex::token::{Token, TokenSource};
+    super::client_harness::client_for(
+        &r.sim,
+        TokenSource::fixed(Token::new(r.sim.token()).unwrap()),
+        Duration::from_secs(5),
+    )
+}

@@ -3,6 +3,7 @@
 mod action_artwork;
 mod action_dry_run;
 mod action_exec;
+mod action_pacing;
 mod action_plex;
 mod action_retry;
 mod action_scan;
