@@ -43,7 +43,7 @@ pub use retry::{RetryDecision, RetryPolicy, backoff, backoff_ceiling};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -53,6 +53,7 @@ use crate::config::Config;
 use crate::engine::RunId;
 use crate::event::SelfCauses;
 use crate::journal::Journal;
+use crate::metrics::Metrics;
 use crate::pathmap::PathMap;
 use crate::plex::client::{RawResponse, Responder};
 use crate::plex::scan::ScanOptions;
@@ -179,6 +180,8 @@ pub(crate) struct Inner {
     http: Option<reqwest::Client>,
     /// Upload hashes when there is no journal (tests, `explain`).
     uploads: Mutex<HashSet<(String, &'static str, String)>>,
+    /// Where action outcomes are counted, once the daemon sets it.
+    metrics: OnceLock<Metrics>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -217,8 +220,15 @@ impl Executor {
                 journal,
                 http,
                 uploads: Mutex::new(HashSet::new()),
+                metrics: OnceLock::new(),
             }),
         }
+    }
+
+    /// Counts every outcome (dry runs excepted) in `metrics` from now on;
+    /// only the first call has an effect.
+    pub fn count_in(&self, metrics: Metrics) {
+        let _ = self.inner.metrics.set(metrics);
     }
 
     /// The settings in use.
@@ -238,6 +248,11 @@ impl Executor {
             self.execute_joined(action, ctx).await
         };
         log_outcome(action, ctx, &outcome, started.elapsed(), joined);
+        if let Some(m) = self.inner.metrics.get()
+            && !ctx.dry_run
+        {
+            m.action_outcome(action.name(), outcome.label());
+        }
         outcome
     }
 

@@ -18,6 +18,8 @@ fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn refresh_analyze_unmatch_send_one_put_each_and_register_the_item() {
     let r = rig().await;
+    let metrics = metarr_plex::metrics::Metrics::new();
+    r.exec.count_in(metrics.clone());
     let id = r.id(MATRIX);
     for (action, path) in [
         (ResolvedAction::Refresh { item: id.clone() }, "refresh"),
@@ -36,6 +38,13 @@ async fn refresh_analyze_unmatch_send_one_put_each_and_register_the_item() {
         assert_eq!(sent[0].path, format!("/library/metadata/{id}/{path}"));
     }
     assert!(r.sim.with_library(|l| l.item(&id).unwrap().is_unmatched()));
+    assert!(r.guard_covers_item(&id));
+    let text = metrics.render();
+    for name in ["refresh", "analyze", "unmatch"] {
+        let line =
+            format!("metarr_plex_action_outcomes_total{{action=\"{name}\",outcome=\"done\"}} 1");
+        assert!(text.contains(&line), "{line} in {text}");
+    }
 }
 
 #[tokio::test]
