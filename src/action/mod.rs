@@ -5,17 +5,21 @@
 //!   [`ActionOutcome`]; it never retries by itself. The daemon feeds the
 //!   outcome to [`RetryPolicy::decide`] and the engine (`Input::Retry` /
 //!   `Input::Finished`), so a waiting retry is durable work in the journal.
-//! - Pacing ([`pacing`]): at most `concurrency` actions at once, one scan per
+//! - Pacing (`pacing.rs`): at most `concurrency` actions at once, one scan per
 //!   section at a time, identical in-flight actions *joined* (the second
 //!   caller waits for the first and gets its outcome). The request-rate
 //!   bucket sits in the client and covers every request.
 //! - Loop guard: before touching an item or section the executor registers it
 //!   with [`SelfCauses`], and every `X-Plex-Activity` uuid Plex answers with.
-//! - Dry run and plans ([`plan`]): the same code with writes recorded, not sent.
+//! - Dry run and plans ([`Executor::plan`], [`Recorder`], [`Canned`],
+//!   [`FakeFiles`]): the same code with writes recorded, not sent.
+//! - Retries: one attempt per `execute`; [`RetryPolicy`] (5 attempts) and
+//!   [`backoff`] (full jitter, 2 s doubling to a 5 min cap) decide the next.
 //!
-//! Executors: [`scan`] (scan, refresh_section), [`item`] (refresh, analyze,
-//! unmatch), [`matching`], [`edit`], [`tags`], [`artwork`], [`activity`],
-//! [`webhook`], [`exec`], [`log`], [`raw`].
+//! Executors, one file each: `scan.rs` (scan, refresh_section), `item.rs`
+//! (refresh, analyze, unmatch), `matching.rs`, `edit.rs`, `tags.rs`,
+//! `artwork.rs` (with `files.rs`), `activity.rs`, `webhook.rs`, `exec.rs`,
+//! `log.rs`, `raw.rs`; `current.rs` reads the item they are about to change.
 
 mod activity;
 mod artwork;
