@@ -260,6 +260,42 @@ impl Executor {
         outcome
     }
 
+    /// One attempt at a rule's actions, in order: a skipped action does not
+    /// stop the rest (a missing poster, an item already up to date); the
+    /// first failure does, and is the result (its `retryable` decides the
+    /// retry). A retry runs the whole list again: the actions are idempotent
+    /// or guarded (edit and tags diff, match and upload skip what is done).
+    /// All skipped → `Skipped`; otherwise `Done` with the requests summed.
+    pub async fn execute_all(
+        &self,
+        actions: &[ResolvedAction],
+        ctx: &ActionContext,
+    ) -> ActionOutcome {
+        let (mut requests, mut details, mut any_done) = (0, Vec::new(), false);
+        for action in actions {
+            match self.execute(action, ctx).await {
+                ActionOutcome::Done {
+                    requests: n,
+                    detail,
+                } => {
+                    any_done = true;
+                    requests += n;
+                    details.push(format!("{}: {detail}", action.name()));
+                }
+                ActionOutcome::Skipped { reason } => {
+                    details.push(format!("{}: skipped, {reason}", action.name()))
+                }
+                failed @ ActionOutcome::Failed { .. } => return failed,
+            }
+        }
+        let detail = details.join("; ");
+        if any_done {
+            ActionOutcome::Done { requests, detail }
+        } else {
+            ActionOutcome::Skipped { reason: detail }
+        }
+    }
+
     /// Runs `action` with every request recorded and no write sent; reads
     /// are answered by `env.reads` (e.g. [`Canned`]) or, without, by the
     /// live server; artwork comes from `env.files` (e.g. [`FakeFiles`]) or

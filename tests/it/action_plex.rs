@@ -387,3 +387,60 @@ async fn cancel_activity_deletes_it_and_a_gone_one_is_skipped() {
     assert_eq!(sent[0].method, "DELETE");
     assert_eq!(sent[0].path, "/activities/no-such-activity");
 }
+
+#[tokio::test]
+async fn a_rules_actions_run_in_order_and_stop_at_the_first_failure() {
+    let r = rig().await;
+    let id = r.id(ARRIVAL);
+    let actions = [
+        ResolvedAction::Match {
+            item: id.clone(),
+            target: MatchTarget::Tmdb("329865".into()),
+            agent: None,
+        },
+        ResolvedAction::Upload {
+            item: id.clone(),
+            image: metarr_plex::rules::ImageKind::Poster,
+            source: metarr_plex::rules::ImageSource::File("poster.jpg".into()),
+            if_missing: metarr_plex::rules::IfMissing::Skip,
+        },
+        ResolvedAction::Analyze { item: id.clone() },
+    ];
+    let out = r.exec.execute_all(&actions, &r.ctx(&id)).await;
+    assert!(
+        matches!(&out, ActionOutcome::Done { detail, .. } if detail.contains("upload_poster: skipped")),
+        "{out:?}"
+    );
+    let w: Vec<String> = writes(&r.sim).iter().map(|q| q.path.clone()).collect();
+    assert_eq!(
+        w,
+        [
+            format!("/library/metadata/{id}/match"),
+            format!("/library/metadata/{id}/analyze")
+        ]
+    );
+    // Again: the match is done, the poster still missing, the analysis is
+    // requested again; a 400 on it fails the run, not retryable.
+    r.sim.clear_requests();
+    r.sim.inject(metarr_plex::sim::RestFault::Status {
+        code: 400,
+        times: 1,
+        path_prefix: Some(format!("/library/metadata/{id}/analyze")),
+    });
+    let out = r.exec.execute_all(&actions, &r.ctx(&id)).await;
+    assert!(
+        matches!(
+            out,
+            ActionOutcome::Failed {
+                retryable: false,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let w = writes(&r.sim);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    // Nothing to do at all: skipped.
+    let out = r.exec.execute_all(&actions[..2], &r.ctx(&id)).await;
+    assert!(matches!(out, ActionOutcome::Skipped { .. }), "{out:?}");
+}
