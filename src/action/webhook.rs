@@ -33,7 +33,8 @@ pub(crate) async fn post(
     if call.dry_run() {
         let ctx = call.ctx();
         tracing::info!(
-            rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id, host = %host,
+            rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id,
+            item = ctx.item.as_deref().unwrap_or("-"), host = %host,
             "Dry run: webhook not posted."
         );
         return Ok(format!("would post to {host}"));

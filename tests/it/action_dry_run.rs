@@ -234,3 +234,74 @@ async fn plans_answer_reads_from_canned_json_and_files_from_a_fake_disk() {
         .await;
     assert!(matches!(out, ActionOutcome::Skipped { .. }), "{out:?}");
 }
+
+/// Collects log output.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_logs_the_exact_requests_and_every_action_line_names_its_run() {
+    let r = rig().await;
+    let id = r.id(MATRIX);
+    let out = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(out.clone())
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mut fields = BTreeMap::new();
+    fields.insert("title".to_string(), "Matrix & Co".to_string());
+    let action = ResolvedAction::Edit {
+        item: id.clone(),
+        fields,
+        lock: true,
+    };
+    let result = r.exec.execute(&action, &dry(&r, &id)).await;
+    assert!(matches!(result, ActionOutcome::Done { .. }), "{result:?}");
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let planned = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "Dry run: request not sent.")
+        .expect("the write is logged");
+    assert_eq!(
+        planned["fields"]["request"],
+        format!(
+            "PUT /library/sections/1/all?type=1&id={id}&title.value=Matrix+%26+Co&title.locked=1"
+        )
+    );
+    let done = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "Action done.")
+        .expect("one line for the action");
+    let f = &done["fields"];
+    assert_eq!(f["rule"], "test-rule");
+    assert_eq!(f["run_id"], "7");
+    assert_eq!(f["event_id"], "ev-1");
+    assert_eq!(f["item"], id.as_str());
+    assert_eq!(f["action"], "edit");
+    assert_eq!(f["outcome"], "done");
+    assert!(f["duration_ms"].is_u64());
+    assert!(!text.contains(&r.sim.token()), "no token in logs");
+}
