@@ -229,3 +229,46 @@ fn client_of(r: &Rig) -> metarr_plex::plex::PlexClient {
         Duration::from_secs(5),
     )
 }
+
+#[tokio::test]
+async fn a_thousand_files_in_a_hundred_folders_are_a_hundred_partial_scans() {
+    let r = rig_with(
+        SimOptions {
+            activity_duration: Duration::from_millis(5),
+            ..SimOptions::default()
+        },
+        |s| s.scan.poll_every = Duration::from_millis(5),
+    )
+    .await;
+    let mut rx = r.sim.notifications();
+    let mut paths = Vec::new();
+    for folder in 0..100 {
+        let root = if folder % 2 == 0 {
+            format!("/data/media/movies/Film {folder} (2020)")
+        } else {
+            format!("/data/media/tv/Show {folder}/Season 01")
+        };
+        for file in 0..10 {
+            paths.push(r.local(&format!("{root}/part {file}.mkv")));
+        }
+    }
+    let started = std::time::Instant::now();
+    let out = r.exec.execute(&scan(&paths), &r.ctx("-")).await;
+    let took = started.elapsed();
+    assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
+    let w = writes(&r.sim);
+    assert_eq!(w.len(), 100, "one partial scan per folder");
+    assert!(
+        w.iter().all(|q| q.query_value("path").is_some()),
+        "never a full refresh"
+    );
+    let events = scan_events(&mut rx);
+    let started_scans = events.iter().filter(|(e, _, _)| e == "started").count();
+    assert_eq!(started_scans, 100, "every scan seen");
+    assert_eq!(max_overlap(&events, "1"), 1);
+    assert_eq!(max_overlap(&events, "2"), 1);
+    println!(
+        "1000 files / 100 folders / 2 sections: {} scans in {took:?}",
+        w.len()
+    );
+}
