@@ -227,7 +227,7 @@ async fn already_uploaded(call: &Call<'_>, id: &str, kind: ImageKind, sha1: &str
             Ok(seen) => seen,
             Err(e) => {
                 // Better one duplicate poster than a lost upload.
-                tracing::warn!(item = %id, error = %e, "Upload journal unreadable; uploading anyway.");
+                tracing::warn!(rule = %call.ctx().rule, run_id = %call.ctx().run_id, event_id = %call.ctx().event_id, item = %id, error = %e, "Upload journal unreadable; uploading anyway.");
                 false
             }
         },
@@ -250,7 +250,7 @@ async fn remember(call: &Call<'_>, id: &str, kind: ImageKind, sha1: String) {
                 .upload_record(id.to_owned(), slot(kind), sha1, Millis::now())
                 .await
             {
-                tracing::warn!(item = %id, error = %e, "Upload not recorded in the journal.");
+                tracing::warn!(rule = %call.ctx().rule, run_id = %call.ctx().run_id, event_id = %call.ctx().event_id, item = %id, error = %e, "Upload not recorded in the journal.");
             }
         }
         None => {

@@ -21,7 +21,8 @@ pub(crate) async fn run(call: &Call<'_>, argv: &[String], timeout: Option<Durati
     let ctx = call.ctx();
     if call.dry_run() {
         tracing::info!(
-            rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id, argv = ?argv,
+            rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id,
+            item = ctx.item.as_deref().unwrap_or("-"), argv = ?argv,
             "Dry run: program not run."
         );
         return Ok(format!("would run {program}"));
@@ -63,7 +64,8 @@ pub(crate) async fn run(call: &Call<'_>, argv: &[String], timeout: Option<Durati
     let status =
         status.map_err(|e| ActionOutcome::refused(format!("waiting for {program} failed: {e}")))?;
     tracing::info!(
-        rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id, program = %program,
+        rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id,
+        item = ctx.item.as_deref().unwrap_or("-"), program = %program,
         status = %status, stdout = %stdout, stderr = %stderr, "Program finished."
     );
     if !status.success() {

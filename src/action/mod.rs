@@ -5,17 +5,21 @@
 //!   [`ActionOutcome`]; it never retries by itself. The daemon feeds the
 //!   outcome to [`RetryPolicy::decide`] and the engine (`Input::Retry` /
 //!   `Input::Finished`), so a waiting retry is durable work in the journal.
-//! - Pacing ([`pacing`]): at most `concurrency` actions at once, one scan per
+//! - Pacing (`pacing.rs`): at most `concurrency` actions at once, one scan per
 //!   section at a time, identical in-flight actions *joined* (the second
 //!   caller waits for the first and gets its outcome). The request-rate
 //!   bucket sits in the client and covers every request.
 //! - Loop guard: before touching an item or section the executor registers it
 //!   with [`SelfCauses`], and every `X-Plex-Activity` uuid Plex answers with.
-//! - Dry run and plans ([`plan`]): the same code with writes recorded, not sent.
+//! - Dry run and plans ([`Executor::plan`], [`Recorder`], [`Canned`],
+//!   [`FakeFiles`]): the same code with writes recorded, not sent.
+//! - Retries: one attempt per `execute`; [`RetryPolicy`] (5 attempts) and
+//!   [`backoff`] (full jitter, 2 s doubling to a 5 min cap) decide the next.
 //!
-//! Executors: [`scan`] (scan, refresh_section), [`item`] (refresh, analyze,
-//! unmatch), [`matching`], [`edit`], [`tags`], [`artwork`], [`activity`],
-//! [`webhook`], [`exec`], [`log`], [`raw`].
+//! Executors, one file each: `scan.rs` (scan, refresh_section), `item.rs`
+//! (refresh, analyze, unmatch), `matching.rs`, `edit.rs`, `tags.rs`,
+//! `artwork.rs` (with `files.rs`), `activity.rs`, `webhook.rs`, `exec.rs`,
+//! `log.rs`, `raw.rs`; `current.rs` reads the item they are about to change.
 
 mod activity;
 mod artwork;
@@ -43,7 +47,7 @@ pub use retry::{RetryDecision, RetryPolicy, backoff, backoff_ceiling};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -53,6 +57,7 @@ use crate::config::Config;
 use crate::engine::RunId;
 use crate::event::SelfCauses;
 use crate::journal::Journal;
+use crate::metrics::Metrics;
 use crate::pathmap::PathMap;
 use crate::plex::client::{RawResponse, Responder};
 use crate::plex::scan::ScanOptions;
@@ -174,10 +179,13 @@ pub(crate) struct Inner {
     self_causes: SelfCauses,
     journal: Option<Journal>,
     pacing: Pacing,
-    /// For webhooks: not the Plex client, which carries the token.
-    http: reqwest::Client,
+    /// For webhooks: not the Plex client, which carries the token. `None`
+    /// when it could not be built (webhooks then fail, nothing panics).
+    http: Option<reqwest::Client>,
     /// Upload hashes when there is no journal (tests, `explain`).
     uploads: Mutex<HashSet<(String, &'static str, String)>>,
+    /// Where action outcomes are counted, once the daemon sets it.
+    metrics: OnceLock<Metrics>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -197,10 +205,16 @@ impl Executor {
         self_causes: SelfCauses,
         journal: Option<Journal>,
     ) -> Executor {
-        let http = reqwest::Client::builder()
+        let http = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()
-            .unwrap_or_default();
+        {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e.without_url(), "No HTTP client for webhooks; webhook actions will fail.");
+                None
+            }
+        };
         Executor {
             inner: Arc::new(Inner {
                 pacing: Pacing::new(settings.concurrency),
@@ -210,8 +224,15 @@ impl Executor {
                 journal,
                 http,
                 uploads: Mutex::new(HashSet::new()),
+                metrics: OnceLock::new(),
             }),
         }
+    }
+
+    /// Counts every outcome (dry runs excepted) in `metrics` from now on;
+    /// only the first call has an effect.
+    pub fn count_in(&self, metrics: Metrics) {
+        let _ = self.inner.metrics.set(metrics);
     }
 
     /// The settings in use.
@@ -231,7 +252,48 @@ impl Executor {
             self.execute_joined(action, ctx).await
         };
         log_outcome(action, ctx, &outcome, started.elapsed(), joined);
+        if let Some(m) = self.inner.metrics.get()
+            && !ctx.dry_run
+        {
+            m.action_outcome(action.name(), outcome.label());
+        }
         outcome
+    }
+
+    /// One attempt at a rule's actions, in order: a skipped action does not
+    /// stop the rest (a missing poster, an item already up to date); the
+    /// first failure does, and is the result (its `retryable` decides the
+    /// retry). A retry runs the whole list again: the actions are idempotent
+    /// or guarded (edit and tags diff, match and upload skip what is done).
+    /// All skipped → `Skipped`; otherwise `Done` with the requests summed.
+    pub async fn execute_all(
+        &self,
+        actions: &[ResolvedAction],
+        ctx: &ActionContext,
+    ) -> ActionOutcome {
+        let (mut requests, mut details, mut any_done) = (0, Vec::new(), false);
+        for action in actions {
+            match self.execute(action, ctx).await {
+                ActionOutcome::Done {
+                    requests: n,
+                    detail,
+                } => {
+                    any_done = true;
+                    requests += n;
+                    details.push(format!("{}: {detail}", action.name()));
+                }
+                ActionOutcome::Skipped { reason } => {
+                    details.push(format!("{}: skipped, {reason}", action.name()))
+                }
+                failed @ ActionOutcome::Failed { .. } => return failed,
+            }
+        }
+        let detail = details.join("; ");
+        if any_done {
+            ActionOutcome::Done { requests, detail }
+        } else {
+            ActionOutcome::Skipped { reason: detail }
+        }
     }
 
     /// Runs `action` with every request recorded and no write sent; reads

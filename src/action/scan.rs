@@ -34,7 +34,8 @@ pub(crate) async fn scan(call: &Call<'_>, target: &ScanTarget) -> Step {
     call.count(1);
     for (path, problem) in &plan.problems {
         tracing::warn!(
-            rule = %call.ctx().rule, run_id = %call.ctx().run_id, path = %path.display(),
+            rule = %call.ctx().rule, run_id = %call.ctx().run_id,
+            event_id = %call.ctx().event_id, path = %path.display(),
             problem = %problem, "Path not scanned."
         );
     }

@@ -33,14 +33,16 @@ pub(crate) async fn post(
     if call.dry_run() {
         let ctx = call.ctx();
         tracing::info!(
-            rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id, host = %host,
+            rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id,
+            item = ctx.item.as_deref().unwrap_or("-"), host = %host,
             "Dry run: webhook not posted."
         );
         return Ok(format!("would post to {host}"));
     }
-    let mut req = call
-        .exec()
-        .http
+    let Some(http) = &call.exec().http else {
+        return Err(ActionOutcome::refused("no HTTP client for webhooks").into());
+    };
+    let mut req = http
         .post(parsed)
         .timeout(timeout.unwrap_or(call.settings().webhook_timeout))
         .json(body);

@@ -287,6 +287,9 @@ impl PlexClient {
     /// maps every failure to a [`PlexError`]. A 401 re-reads the token once
     /// and retries when it changed (a rotated token file).
     pub async fn send_raw(&self, req: &PlexRequest) -> Result<RawResponse, PlexError> {
+        // Paced before the responder too, so a dry run is paced like the
+        // live run it stands for.
+        self.pace().await;
         if let Some(answer) = self.inner.responder.as_ref().and_then(|r| r.respond(req)) {
             return answer;
         }
@@ -306,6 +309,7 @@ impl PlexClient {
                     && *fresh != *token
                 {
                     tracing::info!("Plex token changed on disk; retrying with the new one.");
+                    self.pace().await;
                     return self.send_with(req, &fresh).await;
                 }
                 Err(PlexError::InvalidToken)
@@ -325,9 +329,6 @@ impl PlexClient {
             builder = builder
                 .header(CONTENT_TYPE, body.content_type.as_str())
                 .body(body.bytes.clone());
-        }
-        if let Some(limiter) = self.inner.limiter.load_full() {
-            limiter.until_ready().await;
         }
         let started = tokio::time::Instant::now();
         let resp = builder
@@ -361,6 +362,13 @@ impl PlexClient {
             &body,
             req.endpoint(),
         ))
+    }
+
+    /// Waits for the rate limiter, when one is set.
+    async fn pace(&self) {
+        if let Some(limiter) = self.inner.limiter.load_full() {
+            limiter.until_ready().await;
+        }
     }
 
     /// Sends `req` and parses the `MediaContainer` it answers with.

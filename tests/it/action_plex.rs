@@ -18,6 +18,8 @@ fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn refresh_analyze_unmatch_send_one_put_each_and_register_the_item() {
     let r = rig().await;
+    let metrics = metarr_plex::metrics::Metrics::new();
+    r.exec.count_in(metrics.clone());
     let id = r.id(MATRIX);
     for (action, path) in [
         (ResolvedAction::Refresh { item: id.clone() }, "refresh"),
@@ -36,6 +38,13 @@ async fn refresh_analyze_unmatch_send_one_put_each_and_register_the_item() {
         assert_eq!(sent[0].path, format!("/library/metadata/{id}/{path}"));
     }
     assert!(r.sim.with_library(|l| l.item(&id).unwrap().is_unmatched()));
+    assert!(r.guard_covers_item(&id));
+    let text = metrics.render();
+    for name in ["refresh", "analyze", "unmatch"] {
+        let line =
+            format!("metarr_plex_action_outcomes_total{{action=\"{name}\",outcome=\"done\"}} 1");
+        assert!(text.contains(&line), "{line} in {text}");
+    }
 }
 
 #[tokio::test]
@@ -377,4 +386,61 @@ async fn cancel_activity_deletes_it_and_a_gone_one_is_skipped() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].method, "DELETE");
     assert_eq!(sent[0].path, "/activities/no-such-activity");
+}
+
+#[tokio::test]
+async fn a_rules_actions_run_in_order_and_stop_at_the_first_failure() {
+    let r = rig().await;
+    let id = r.id(ARRIVAL);
+    let actions = [
+        ResolvedAction::Match {
+            item: id.clone(),
+            target: MatchTarget::Tmdb("329865".into()),
+            agent: None,
+        },
+        ResolvedAction::Upload {
+            item: id.clone(),
+            image: metarr_plex::rules::ImageKind::Poster,
+            source: metarr_plex::rules::ImageSource::File("poster.jpg".into()),
+            if_missing: metarr_plex::rules::IfMissing::Skip,
+        },
+        ResolvedAction::Analyze { item: id.clone() },
+    ];
+    let out = r.exec.execute_all(&actions, &r.ctx(&id)).await;
+    assert!(
+        matches!(&out, ActionOutcome::Done { detail, .. } if detail.contains("upload_poster: skipped")),
+        "{out:?}"
+    );
+    let w: Vec<String> = writes(&r.sim).iter().map(|q| q.path.clone()).collect();
+    assert_eq!(
+        w,
+        [
+            format!("/library/metadata/{id}/match"),
+            format!("/library/metadata/{id}/analyze")
+        ]
+    );
+    // Again: the match is done, the poster still missing, the analysis is
+    // requested again; a 400 on it fails the run, not retryable.
+    r.sim.clear_requests();
+    r.sim.inject(metarr_plex::sim::RestFault::Status {
+        code: 400,
+        times: 1,
+        path_prefix: Some(format!("/library/metadata/{id}/analyze")),
+    });
+    let out = r.exec.execute_all(&actions, &r.ctx(&id)).await;
+    assert!(
+        matches!(
+            out,
+            ActionOutcome::Failed {
+                retryable: false,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    let w = writes(&r.sim);
+    assert_eq!(w.len(), 1, "{w:#?}");
+    // Nothing to do at all: skipped.
+    let out = r.exec.execute_all(&actions[..2], &r.ctx(&id)).await;
+    assert!(matches!(out, ActionOutcome::Skipped { .. }), "{out:?}");
 }

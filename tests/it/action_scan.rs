@@ -181,3 +181,94 @@ async fn scan_missing_rescans_only_folders_plex_lacks() {
     assert!(matches!(again, ActionOutcome::Skipped { .. }), "{again:?}");
     assert!(writes(&r.sim).is_empty());
 }
+
+#[tokio::test]
+async fn notifications_a_scan_action_causes_are_marked_as_ours() {
+    use metarr_plex::plex::notification::parse_frame;
+
+    let r = rig_with(slow_scans(), |_| {}).await;
+    let mut rx = r.sim.notifications();
+    let action = ResolvedAction::RefreshSection {
+        section: "1".into(),
+        wait: true,
+    };
+    let out = r.exec.execute(&action, &r.ctx("-")).await;
+    assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
+    // A scan of section 2 nobody registered (straight through the client).
+    let other = client_of(&r);
+    other.refresh_section("2", false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let mut feed = super::event_feed::Feed::with_causes(r.causes.clone());
+    feed.now = tokio::time::Instant::now().into_std();
+    let mut events = Vec::new();
+    while let Ok(n) = rx.try_recv() {
+        events.extend(feed.push(parse_frame(&n.frame.to_string()).unwrap()));
+    }
+    let scans: Vec<_> = events
+        .iter()
+        .filter(|e| e.name.as_str().starts_with("library.scan"))
+        .collect();
+    let ours: Vec<_> = scans
+        .iter()
+        .filter(|e| e.section.as_ref().is_some_and(|s| s.id == "1"))
+        .collect();
+    let theirs: Vec<_> = scans
+        .iter()
+        .filter(|e| e.section.as_ref().is_some_and(|s| s.id == "2"))
+        .collect();
+    assert!(!ours.is_empty() && !theirs.is_empty(), "{scans:#?}");
+    assert!(ours.iter().all(|e| e.caused_by_self), "{ours:#?}");
+    assert!(theirs.iter().all(|e| !e.caused_by_self), "{theirs:#?}");
+}
+
+fn client_of(r: &Rig) -> metarr_plex::plex::PlexClient {
+    use metarr_plex::token::{Token, TokenSource};
+    super::client_harness::client_for(
+        &r.sim,
+        TokenSource::fixed(Token::new(r.sim.token()).unwrap()),
+        Duration::from_secs(5),
+    )
+}
+
+#[tokio::test]
+async fn a_thousand_files_in_a_hundred_folders_are_a_hundred_partial_scans() {
+    let r = rig_with(
+        SimOptions {
+            activity_duration: Duration::from_millis(5),
+            ..SimOptions::default()
+        },
+        |s| s.scan.poll_every = Duration::from_millis(5),
+    )
+    .await;
+    let mut rx = r.sim.notifications();
+    let mut paths = Vec::new();
+    for folder in 0..100 {
+        let root = if folder % 2 == 0 {
+            format!("/data/media/movies/Film {folder} (2020)")
+        } else {
+            format!("/data/media/tv/Show {folder}/Season 01")
+        };
+        for file in 0..10 {
+            paths.push(r.local(&format!("{root}/part {file}.mkv")));
+        }
+    }
+    let started = std::time::Instant::now();
+    let out = r.exec.execute(&scan(&paths), &r.ctx("-")).await;
+    let took = started.elapsed();
+    assert!(matches!(out, ActionOutcome::Done { .. }), "{out:?}");
+    let w = writes(&r.sim);
+    assert_eq!(w.len(), 100, "one partial scan per folder");
+    assert!(
+        w.iter().all(|q| q.query_value("path").is_some()),
+        "never a full refresh"
+    );
+    let events = scan_events(&mut rx);
+    let started_scans = events.iter().filter(|(e, _, _)| e == "started").count();
+    assert_eq!(started_scans, 100, "every scan seen");
+    assert_eq!(max_overlap(&events, "1"), 1);
+    assert_eq!(max_overlap(&events, "2"), 1);
+    println!(
+        "1000 files / 100 folders / 2 sections: {} scans in {took:?}",
+        w.len()
+    );
+}

@@ -9,7 +9,6 @@ use metarr_plex::engine::RunId;
 use metarr_plex::event::SelfCauses;
 use metarr_plex::journal::Journal;
 use metarr_plex::pathmap::PathMap;
-use metarr_plex::plex::PlexClient;
 use metarr_plex::plex::scan::ScanOptions;
 use metarr_plex::sim::{RecordedRequest, SimOptions, Simulator};
 
@@ -25,7 +24,6 @@ pub const MATRIX: &str = "/data/media/movies/The Matrix (1999)/The Matrix (1999)
 /// Everything an action test needs.
 pub struct Rig {
     pub sim: Simulator,
-    pub client: PlexClient,
     pub exec: Executor,
     pub causes: SelfCauses,
     /// `<dir>/media` is mapped to the simulator's `/data/media`.
@@ -105,7 +103,6 @@ pub async fn rig_with(opts: SimOptions, tweak: impl FnOnce(&mut ExecutorSettings
     let exec = Executor::new(client.clone(), s, causes.clone(), Some(journal));
     Rig {
         sim,
-        client,
         exec,
         causes,
         dir,

@@ -1,7 +1,9 @@
 //! The one integration-test binary; each module is one area of the product.
 
 mod action_artwork;
+mod action_dry_run;
 mod action_exec;
+mod action_pacing;
 mod action_plex;
 mod action_retry;
 mod action_scan;
