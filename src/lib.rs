@@ -5,9 +5,10 @@
 //! The data path runs one way, and the modules follow it:
 //!
 //! - [`plex`]: the REST client and the notification stream (what Plex says and
-//!   how we ask it to do things).
+//!   how we ask it to do things); [`plex::listener`] keeps the WebSocket up.
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
+//! - [`backoff`]: full-jitter exponential backoff for every retry loop.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //!
@@ -15,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod backoff;
 pub mod diag;
 pub mod event;
 pub mod plex;

@@ -2,3 +2,4 @@
 //! notification stream.
 
 pub mod id;
+pub mod listener;
