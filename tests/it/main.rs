@@ -1,0 +1,4 @@
+//! The one integration-test binary; each file is a module.
+
+mod listener;
+mod listener_harness;
