@@ -5,7 +5,9 @@
 //! The data path runs one way, and the modules follow it:
 //!
 //! - [`plex`]: the REST client and the notification stream (what Plex says and
-//!   how we ask it to do things); [`plex::listener`] keeps the WebSocket up.
+//!   how we ask it to do things).
+//!   - [`plex::notification`]: push-channel frames → typed notifications (pure).
+//!   - [`plex::listener`]: the WebSocket that never gives up, feeding events.
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
 //! - [`backoff`]: full-jitter exponential backoff for every retry loop.

@@ -1,4 +1,6 @@
-//! The one integration-test binary; each file is a module.
+//! The one integration-test binary; one module per area.
 
 mod listener;
 mod listener_harness;
+mod notification;
+mod notification_fixtures;
