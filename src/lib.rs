@@ -13,13 +13,23 @@
 //! - [`backoff`]: full-jitter exponential backoff for every retry loop.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
+//! - [`config`]: the TOML config file, parsed and validated.
+//! - [`identity`]: the `X-Plex-*` identity and the client id kept in the state dir.
+//! - [`tls`]: the one rustls configuration the REST client and the WebSocket share.
+//! - [`pathmap`]: local ↔ Plex path translation and section lookup.
+//! - [`cli`]: the command line (one-shot commands); `main.rs` only calls it.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod event;
+pub mod identity;
+pub mod pathmap;
 pub mod plex;
+pub mod tls;
 pub mod token;

@@ -1,0 +1,319 @@
+//! The Plex REST client: one `reqwest` client with our identity headers, the
+//! token in a sensitive header, and status codes mapped to [`PlexError`].
+//!
+//! Every typed method (in the files under `client/`) builds a
+//! [`PlexRequest`] with a pure builder from [`crate::plex::request`] and sends
+//! it through [`PlexClient::send_raw`], so what `--dry-run` prints is exactly
+//! what is sent.
+
+mod activity;
+mod artwork;
+mod collection;
+mod edit;
+mod library;
+mod matching;
+
+pub use collection::CollectionContent;
+pub use matching::best_candidate;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::identity::ClientIdentity;
+use crate::plex::error::{PlexError, parse_retry_after};
+use crate::plex::model::Section;
+use crate::plex::request::PlexRequest;
+use crate::tls::{TlsSettings, build_client_config};
+use crate::token::{Token, TokenSource};
+
+pub use library::SECTIONS_TTL;
+
+/// Everything needed to build a [`PlexClient`].
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The server, e.g. `http://127.0.0.1:32400`; a path prefix is kept.
+    pub base_url: Url,
+    /// Where the token comes from; re-read after a 401 so a rotated token
+    /// file is picked up without a restart.
+    pub tokens: TokenSource,
+    /// The `X-Plex-*` identity.
+    pub identity: ClientIdentity,
+    /// Per-request timeout (connect + answer).
+    pub timeout: Duration,
+    /// Certificate verification.
+    pub tls: TlsSettings,
+}
+
+/// A cheap-to-clone handle on one Plex server.
+#[derive(Clone)]
+pub struct PlexClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    tokens: TokenSource,
+    /// The token in use; `None` until first needed, replaced by
+    /// [`PlexClient::reload_token`].
+    token: ArcSwapOption<Token>,
+    identity: ClientIdentity,
+    tls: Arc<rustls::ClientConfig>,
+    /// `/library/sections`, with when it was fetched.
+    sections: Mutex<Option<library::SectionCache>>,
+}
+
+/// What Plex answered to a request that succeeded (2xx).
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The `X-Plex-Activity` uuid a scan or refresh answer carries: the id of
+    /// the activity it started.
+    pub fn activity_uuid(&self) -> Option<String> {
+        self.headers
+            .get("x-plex-activity")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The body as JSON of type `T`; the error names `endpoint`.
+    pub fn json<T: DeserializeOwned>(&self, endpoint: &str) -> Result<T, PlexError> {
+        serde_json::from_slice(&self.body).map_err(|e| PlexError::BadJson {
+            endpoint: endpoint.to_owned(),
+            detail: e.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Debug for PlexClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlexClient")
+            .field("base", &self.inner.base.as_str())
+            .field("client_id", &self.inner.identity.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlexClient {
+    /// Builds the client. The token is not read yet: a missing token shows
+    /// up on the first request, so `map-path` and friends work without one.
+    pub fn new(settings: ClientSettings) -> Result<PlexClient, PlexError> {
+        let tls = build_client_config(&settings.tls, &settings.base_url)
+            .map_err(|e| PlexError::Tls(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls.clone())
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            // A redirect would carry X-Plex-Token to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| PlexError::Tls(e.without_url().to_string()))?;
+        Ok(PlexClient {
+            inner: Arc::new(Inner {
+                http,
+                base: settings.base_url,
+                tokens: settings.tokens,
+                token: ArcSwapOption::empty(),
+                identity: settings.identity,
+                tls: Arc::new(tls),
+                sections: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The identity sent with every request.
+    pub fn identity_headers(&self) -> &ClientIdentity {
+        &self.inner.identity
+    }
+
+    /// The TLS configuration, for the WebSocket connector.
+    pub fn tls_config(&self) -> Arc<rustls::ClientConfig> {
+        self.inner.tls.clone()
+    }
+
+    /// Re-reads the token from its source (after a 401, or on SIGHUP).
+    pub fn reload_token(&self) -> Result<(), PlexError> {
+        let (token, origin) = self.inner.tokens.read()?;
+        tracing::debug!(origin = %origin, "Plex token loaded.");
+        self.inner.token.store(Some(Arc::new(token)));
+        Ok(())
+    }
+
+    fn token(&self) -> Result<Arc<Token>, PlexError> {
+        if let Some(t) = self.inner.token.load_full() {
+            return Ok(t);
+        }
+        self.reload_token()?;
+        self.inner
+            .token
+            .load_full()
+            .ok_or(PlexError::Token(crate::token::TokenError::Missing))
+    }
+
+    /// The identity headers plus `Accept` and the token (marked sensitive),
+    /// for the WebSocket upgrade request.
+    pub fn upgrade_headers(&self) -> Result<HeaderMap, PlexError> {
+        let token = self.token()?;
+        self.headers(&token)
+    }
+
+    /// The notification stream URL: `path` under the base URL, `http`→`ws`,
+    /// `https`→`wss`, with `filter=` when given. No token in it.
+    pub fn notifications_url(&self, path: &str, filters: Option<&str>) -> Url {
+        let segments: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut req = PlexRequest::new(reqwest::Method::GET, segments);
+        if let Some(f) = filters.filter(|f| !f.is_empty()) {
+            req = req.with_query("filters", f);
+        }
+        let mut url = req.url(&self.inner.base);
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        // http→ws and https→wss are both "special" schemes, so this cannot fail.
+        let _ = url.set_scheme(scheme);
+        url
+    }
+
+    fn headers(&self, token: &Token) -> Result<HeaderMap, PlexError> {
+        let id = &self.inner.identity;
+        let mut h = HeaderMap::new();
+        let pairs = [
+            ("x-plex-client-identifier", id.client_id.as_str()),
+            ("x-plex-product", id.product.as_str()),
+            ("x-plex-version", id.version.as_str()),
+            ("x-plex-device", id.device.as_str()),
+            ("x-plex-device-name", id.device.as_str()),
+            ("x-plex-platform", id.platform.as_str()),
+        ];
+        for (name, value) in pairs {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(HeaderName::from_static(name), v);
+            }
+        }
+        h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let mut tv = HeaderValue::from_str(token.expose())
+            .map_err(|_| PlexError::Token(crate::token::TokenError::Malformed))?;
+        tv.set_sensitive(true);
+        h.insert(HeaderName::from_static("x-plex-token"), tv);
+        Ok(h)
+    }
+
+    /// Sends `req` and returns Plex's answer when it is a success (2xx);
+    /// maps every failure to a [`PlexError`]. A 401 re-reads the token once
+    /// and retries when it changed (a rotated token file).
+    pub async fn send_raw(&self, req: &PlexRequest) -> Result<RawResponse, PlexError> {
+        let token = self.token()?;
+        match self.send_with(req, &token).await {
+            Err(PlexError::InvalidToken) => {
+                if self.reload_token().is_ok()
+                    && let Some(fresh) = self.inner.token.load_full()
+                    && *fresh != *token
+                {
+                    tracing::info!("Plex token changed on disk; retrying with the new one.");
+                    return self.send_with(req, &fresh).await;
+                }
+                Err(PlexError::InvalidToken)
+            }
+            other => other,
+        }
+    }
+
+    async fn send_with(&self, req: &PlexRequest, token: &Token) -> Result<RawResponse, PlexError> {
+        let url = req.url(&self.inner.base);
+        let mut builder = self
+            .inner
+            .http
+            .request(req.method.clone(), url)
+            .headers(self.headers(token)?);
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(CONTENT_TYPE, body.content_type.as_str())
+                .body(body.bytes.clone());
+        }
+        let started = tokio::time::Instant::now();
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| PlexError::unavailable(&self.inner.base, &e))?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| PlexError::unavailable(&self.inner.base, &e))?
+            .to_vec();
+        tracing::debug!(
+            request = %req,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Plex answered."
+        );
+        if status.is_success() {
+            return Ok(RawResponse {
+                status,
+                headers,
+                body,
+            });
+        }
+        let retry_after = parse_retry_after(headers.get(RETRY_AFTER));
+        Err(PlexError::from_status(
+            status,
+            retry_after,
+            &body,
+            req.endpoint(),
+        ))
+    }
+
+    /// Sends `req` and parses the `MediaContainer` it answers with.
+    pub(crate) async fn container<M: DeserializeOwned>(
+        &self,
+        req: &PlexRequest,
+    ) -> Result<crate::plex::model::MediaContainer<M>, PlexError> {
+        let resp = self.send_raw(req).await?;
+        let env: crate::plex::model::Envelope<M> = resp.json(&req.endpoint())?;
+        Ok(env.container)
+    }
+
+    /// The cached sections, if fresh.
+    pub(crate) fn cached_sections(&self) -> Option<Arc<Vec<Section>>> {
+        let guard = self.inner.sections.lock().ok()?;
+        guard
+            .as_ref()
+            .filter(|c| c.is_fresh())
+            .map(|c| c.sections.clone())
+    }
+
+    pub(crate) fn store_sections(&self, sections: Arc<Vec<Section>>) {
+        if let Ok(mut guard) = self.inner.sections.lock() {
+            *guard = Some(library::SectionCache::new(sections));
+        }
+    }
+}
+
+/// 404 as a normal answer: `Ok(None)`.
+pub(crate) fn found<T>(r: Result<T, PlexError>) -> Result<Option<T>, PlexError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(PlexError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,239 @@
+//! Every way a call to Plex can fail, each with one clear message.
+//!
+//! Callers branch on the kind: the engine retries [`PlexError::is_retryable`]
+//! errors (honouring [`PlexError::retry_after`]), treats an invalid token as
+//! fatal, and a 404 as "the item is gone". No variant ever holds the token or
+//! a full URL with its query.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::token::TokenError;
+
+/// How many characters of a response body an error quotes.
+pub(crate) const EXCERPT_CHARS: usize = 200;
+
+/// A failed Plex call.
+#[derive(Debug, thiserror::Error)]
+pub enum PlexError {
+    /// 401: the token is wrong, expired or revoked.
+    #[error("Invalid Plex token")]
+    InvalidToken,
+    /// 404 where "missing" is an error for the caller. Getters for which a
+    /// missing item is a normal answer return `Ok(None)` instead.
+    #[error("Not found: {what}")]
+    NotFound {
+        /// The endpoint or object that was not there.
+        what: String,
+    },
+    /// 429 or 5xx: try again later.
+    #[error("Plex answered {status}: {excerpt}")]
+    Retryable {
+        status: StatusCode,
+        /// From `Retry-After`, when Plex sent one.
+        retry_after: Option<Duration>,
+        /// The start of the body, for the log.
+        excerpt: String,
+    },
+    /// Any other 4xx: the request was wrong; retrying will not help.
+    #[error("Plex rejected the request with {status}: {excerpt}")]
+    Rejected { status: StatusCode, excerpt: String },
+    /// Connection refused, timeout, DNS failure.
+    #[error("Plex server unavailable at {url} ({reason})")]
+    Unavailable {
+        /// The server's base URL, without any query.
+        url: String,
+        /// `connection refused`, `timed out`, …
+        reason: String,
+    },
+    /// A 2xx whose body is not what the endpoint should return.
+    #[error("Plex sent an unexpected answer to {endpoint}: {detail}")]
+    BadJson {
+        /// Method and path, e.g. `GET /library/sections`.
+        endpoint: String,
+        detail: String,
+    },
+    /// No usable token.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The TLS configuration could not be built.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+}
+
+impl PlexError {
+    /// True for failures that may pass on their own: 429, 5xx, unreachable.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            PlexError::Retryable { .. } | PlexError::Unavailable { .. }
+        )
+    }
+
+    /// How long Plex asked us to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            PlexError::Retryable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// True for a 404.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, PlexError::NotFound { .. })
+    }
+
+    /// The error for a non-success answer.
+    pub(crate) fn from_status(
+        status: StatusCode,
+        retry_after: Option<Duration>,
+        body: &[u8],
+        endpoint: String,
+    ) -> PlexError {
+        let excerpt = excerpt(body);
+        match status {
+            StatusCode::UNAUTHORIZED => PlexError::InvalidToken,
+            StatusCode::NOT_FOUND => PlexError::NotFound { what: endpoint },
+            StatusCode::TOO_MANY_REQUESTS => PlexError::Retryable {
+                status,
+                retry_after,
+                excerpt,
+            },
+            s if s.is_server_error() => PlexError::Retryable {
+                status,
+                retry_after,
+                excerpt,
+            },
+            _ => PlexError::Rejected { status, excerpt },
+        }
+    }
+
+    /// The error for a request that got no answer. The reqwest error is
+    /// reduced to a reason: its own message would carry the URL.
+    pub(crate) fn unavailable(base: &url::Url, err: &reqwest::Error) -> PlexError {
+        PlexError::Unavailable {
+            url: origin(base),
+            reason: reason(err),
+        }
+    }
+}
+
+/// The first [`EXCERPT_CHARS`] characters of a body, whitespace collapsed so
+/// it fits on one log line; `(empty body)` when there is nothing.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let mut out: String = collapsed.chars().take(EXCERPT_CHARS).collect();
+    if collapsed.chars().count() > EXCERPT_CHARS {
+        out.push('…');
+    }
+    out
+}
+
+/// `Retry-After` in seconds (Plex and proxies send seconds; an HTTP date is
+/// ignored rather than guessed at).
+pub(crate) fn parse_retry_after(value: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
+    let secs: u64 = value?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// Scheme, host, port and path prefix; never a query, never userinfo.
+fn origin(base: &url::Url) -> String {
+    let mut u = base.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.as_str().trim_end_matches('/').to_owned()
+}
+
+fn reason(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+                std::io::ErrorKind::TimedOut => "timed out".to_owned(),
+                _ => io.kind().to_string(),
+            };
+        }
+        source = e.source();
+    }
+    if err.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        "no answer".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16) -> StatusCode {
+        StatusCode::from_u16(code).unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_kinds() {
+        let e = PlexError::from_status(status(401), None, b"<html>", "GET /x".into());
+        assert_eq!(e.to_string(), "Invalid Plex token");
+        assert!(!e.is_retryable());
+        let e = PlexError::from_status(status(404), None, b"", "GET /library/metadata/9".into());
+        assert!(e.is_not_found());
+        let e = PlexError::from_status(
+            status(429),
+            Some(Duration::from_secs(7)),
+            b"slow down",
+            "GET /x".into(),
+        );
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        let e = PlexError::from_status(status(503), None, b"  busy\n now ", "GET /x".into());
+        assert_eq!(
+            e.to_string(),
+            "Plex answered 503 Service Unavailable: busy now"
+        );
+        let e = PlexError::from_status(status(400), None, b"", "GET /x".into());
+        assert!(matches!(e, PlexError::Rejected { .. }));
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn excerpt_is_capped_at_200_characters() {
+        let body = "é".repeat(500);
+        let ex = excerpt(body.as_bytes());
+        assert_eq!(ex.chars().count(), EXCERPT_CHARS + 1);
+        assert_eq!(excerpt(b""), "(empty body)");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_only() {
+        use reqwest::header::HeaderValue;
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static("12"))),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static(
+                "Wed, 21 Oct 2015 07:28:00 GMT"
+            ))),
+            None
+        );
+        assert_eq!(parse_retry_after(None), None);
+    }
+
+    #[test]
+    fn origin_drops_query_and_credentials() {
+        let u = url::Url::parse("http://user:pw@10.0.0.2:32400/plex/?X-Plex-Token=abc").unwrap();
+        assert_eq!(origin(&u), "http://10.0.0.2:32400/plex");
+    }
+}
