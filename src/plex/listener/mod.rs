@@ -12,6 +12,7 @@
 //! minute); a rejected token gets its own slow retry (≈1 → 5 min) and re-reads
 //! the token source each time.
 
+mod client_view;
 mod connect;
 mod outlet;
 mod pipeline;
@@ -25,18 +26,19 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
-use tokio_tungstenite::tungstenite::http::HeaderMap;
+use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderName, HeaderValue};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub use connect::{ConnectError, MAX_MESSAGE_BYTES, notification_url};
-pub use pipeline::{Malformed, Pipeline};
+pub use pipeline::{Malformed, Pipeline, RawPipeline};
 pub use reconcile::{MemoryWatermark, ReconcileError, ServerView, Snapshot, WatermarkStore};
 pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
 
 use crate::backoff::Backoff;
 use crate::event::Event;
+use crate::plex::PlexClient;
 use crate::token::TokenSource;
 use connect::Dialer;
 use outlet::Outlet;
@@ -88,6 +90,33 @@ pub struct ListenerConfig {
 }
 
 impl ListenerConfig {
+    /// The settings for the server `client` talks to: same URL, same
+    /// identity headers, same TLS trust; `token` should be the source the
+    /// client was built with, so both follow a rotated token.
+    pub fn for_client(client: &PlexClient, token: TokenSource) -> ListenerConfig {
+        let mut config = ListenerConfig::new(client.base_url().clone(), token);
+        let id = client.identity_headers();
+        let pairs = [
+            ("x-plex-client-identifier", &id.client_id),
+            ("x-plex-product", &id.product),
+            ("x-plex-version", &id.version),
+            ("x-plex-device", &id.device),
+            ("x-plex-device-name", &id.device),
+            ("x-plex-platform", &id.platform),
+        ];
+        for (name, value) in pairs {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                config.headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        // The same trust as the REST client, but the upgrade is HTTP/1.1:
+        // an `h2` ALPN offer would make a WebSocket handshake impossible.
+        let mut tls = client.tls_config().as_ref().clone();
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        config.tls = Some(Arc::new(tls));
+        config
+    }
+
     /// The defaults from the spec for a server and a token source.
     pub fn new(server_url: Url, token: TokenSource) -> ListenerConfig {
         ListenerConfig {

@@ -96,15 +96,15 @@ impl Outlet {
 
     /// Synthetic events from a snapshot, minus items already announced live.
     pub(crate) fn reconcile(&mut self, snapshot: &mut super::Snapshot, now: Instant) {
-        if let Some(server) = &snapshot.server {
-            self.server = Some(server.clone());
+        if let Some(identity) = &snapshot.identity {
+            self.server = Some(ServerRef {
+                machine_identifier: identity.machine_identifier.clone(),
+                version: identity.version.clone(),
+            });
         }
         snapshot
             .added
-            .retain(|item| match super::reconcile::item_id(item) {
-                Some(id) => !self.added.contains(&id),
-                None => true,
-            });
+            .retain(|item| !self.added.contains(&item.rating_key));
         let mut out = std::mem::take(&mut self.scratch);
         self.pipeline.reconcile(snapshot, now, &mut out);
         self.deliver_all(&mut out);

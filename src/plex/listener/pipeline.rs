@@ -5,7 +5,8 @@
 use tokio::time::Instant;
 
 use super::reconcile::Snapshot;
-use crate::event::Event;
+use crate::event::{Event, EventName};
+use crate::plex::notification::{FrameError, Notification, parse_frame_entries};
 
 /// A frame that could not be understood; skipped, counted, and logged once
 /// per `kind` so a server that sends the same junk forever does not flood
@@ -31,4 +32,60 @@ pub trait Pipeline: Send + 'static {
     /// A fresh snapshot after a (re)connect or an overflow: synthetic events
     /// for what changed while we were not listening.
     fn reconcile(&mut self, snapshot: &Snapshot, now: Instant, out: &mut Vec<Event>);
+}
+
+/// Parses a frame and hands every readable entry to `each`, in order. A
+/// frame with some bad entries still yields the good ones; the first
+/// problem is reported.
+pub(crate) fn read_frame(text: &str, mut each: impl FnMut(Notification)) -> Result<(), Malformed> {
+    let entries = parse_frame_entries(text).map_err(malformed)?;
+    let mut first_error = None;
+    for entry in entries {
+        match entry {
+            Ok(notification) => each(notification),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        None => Ok(()),
+        Some(e) => Err(malformed(e)),
+    }
+}
+
+fn malformed(e: FrameError) -> Malformed {
+    let mut detail = e.to_string();
+    if detail.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|i| detail.is_char_boundary(*i))
+            .unwrap_or(0);
+        detail.truncate(cut);
+        detail.push('…');
+    }
+    Malformed {
+        kind: e.kind(),
+        detail,
+    }
+}
+
+/// The `events --raw` pipeline: one `notification` event per entry, carrying
+/// the entry's JSON untouched, with no normalizing and no catch-up events.
+#[derive(Debug, Default)]
+pub struct RawPipeline;
+
+impl Pipeline for RawPipeline {
+    fn frame(&mut self, text: &str, _now: Instant, out: &mut Vec<Event>) -> Result<(), Malformed> {
+        read_frame(text, |notification| {
+            let mut event = Event::new(EventName::Notification);
+            event.notification_type = Some(notification.notification_type().to_owned());
+            event.raw = notification.raw().clone();
+            out.push(event);
+        })
+    }
+
+    fn tick(&mut self, _now: Instant, _out: &mut Vec<Event>) {}
+
+    fn reconcile(&mut self, _snapshot: &Snapshot, _now: Instant, _out: &mut Vec<Event>) {}
 }

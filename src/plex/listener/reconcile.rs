@@ -11,21 +11,21 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use futures::future::BoxFuture;
 
-use crate::event::{SectionRef, ServerRef};
+use crate::plex::model::{Activity, Item, Section, ServerIdentity, Session};
 
 /// What the server looked like right after the socket opened.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     /// `/identity`: detects a restarted or replaced server.
-    pub server: Option<ServerRef>,
+    pub identity: Option<ServerIdentity>,
     /// `/library/sections`: ids, titles and types events are labelled with.
-    pub sections: Vec<SectionRef>,
-    /// `/status/sessions`: the `Metadata` entries (one per playing session).
-    pub sessions: Vec<serde_json::Value>,
-    /// `/activities`: the `Activity` entries still running.
-    pub activities: Vec<serde_json::Value>,
-    /// Items added after the watermark (`Metadata` entries with `addedAt`).
-    pub added: Vec<serde_json::Value>,
+    pub sections: Vec<Section>,
+    /// `/status/sessions`: what is playing now.
+    pub sessions: Vec<Session>,
+    /// `/activities`: what is still running.
+    pub activities: Vec<Activity>,
+    /// Items added after the watermark, in any section.
+    pub added: Vec<Item>,
     /// The newest `addedAt` seen, to store as the next watermark.
     pub newest_added_at: Option<i64>,
 }
@@ -80,15 +80,6 @@ impl WatermarkStore for MemoryWatermark {
 
     fn store(&self, added_at: i64) {
         self.0.fetch_max(added_at, Ordering::Relaxed);
-    }
-}
-
-/// The `ratingKey` of a `Metadata` entry, string or number.
-pub(crate) fn item_id(item: &serde_json::Value) -> Option<String> {
-    match item.get("ratingKey")? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 

@@ -130,8 +130,8 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 let now = Instant::now();
                 match result {
                     Ok(mut snapshot) => {
-                        if let Some(server) = &snapshot.server {
-                            health.server_version(server.version.clone());
+                        if let Some(identity) = &snapshot.identity {
+                            health.server_version(identity.version.clone());
                         }
                         outlet.reconcile(&mut snapshot, now);
                         if let Some(newest) = snapshot.newest_added_at {

@@ -1,0 +1,54 @@
+//! Reconciliation through the real REST client: the snapshot is five kinds
+//! of GET, taken one after the other so a slow server is not hit at once.
+
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use super::reconcile::{ReconcileError, ServerView, Snapshot};
+use crate::plex::{PlexClient, PlexError};
+
+impl ServerView for PlexClient {
+    fn snapshot(
+        self: Arc<Self>,
+        added_since: Option<i64>,
+    ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
+        async move {
+            take(&self, added_since)
+                .await
+                .map_err(|e| ReconcileError(e.to_string()))
+        }
+        .boxed()
+    }
+}
+
+async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot, PlexError> {
+    let identity = client.identity().await?;
+    // Fetched anew: a section created while we were away must be known
+    // before its first event is labelled.
+    let sections = client.refresh_sections().await?;
+    let sessions = client.sessions().await?;
+    let activities = client.activities().await?;
+    let mut added = Vec::new();
+    let mut newest = added_since;
+    for section in sections.iter() {
+        for item in client.recently_added(&section.id, added_since).await? {
+            let Some(at) = item.added_at else { continue };
+            newest = newest.max(Some(at));
+            // On first start only the watermark is recorded: everything
+            // already in the library is not "added while we were away".
+            if added_since.is_some_and(|since| at > since) {
+                added.push(item);
+            }
+        }
+    }
+    Ok(Snapshot {
+        identity: Some(identity),
+        sections: sections.as_ref().clone(),
+        sessions,
+        activities,
+        added,
+        newest_added_at: newest,
+    })
+}
