@@ -135,12 +135,18 @@ impl Pipeline for JsonPipeline {
 
     fn tick(&mut self, _now: Instant, _out: &mut Vec<Event>) {}
 
-    fn reconcile(&mut self, snapshot: &Snapshot, _now: Instant, out: &mut Vec<Event>) {
+    fn reconcile(
+        &mut self,
+        snapshot: &Snapshot,
+        _now: Instant,
+        out: &mut Vec<Event>,
+    ) -> Option<i64> {
         let mut event = Event::new(EventName::Notification);
         event.notification_type = Some("reconciled".into());
         event.synthetic = true;
         event.raw = serde_json::json!({ "sessions": snapshot.sessions.len() });
         out.push(event);
+        None
     }
 }
 

@@ -31,17 +31,8 @@ async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot,
     let sessions = client.sessions().await?;
     let activities = client.activities().await?;
     let mut added = Vec::new();
-    let mut newest = added_since;
     for section in sections.iter() {
-        for item in client.recently_added(&section.id, added_since).await? {
-            let Some(at) = item.added_at else { continue };
-            newest = newest.max(Some(at));
-            // On first start only the watermark is recorded: everything
-            // already in the library is not "added while we were away".
-            if added_since.is_some_and(|since| at > since) {
-                added.push(item);
-            }
-        }
+        added.extend(client.recently_added(&section.id, added_since).await?);
     }
     Ok(Snapshot {
         identity: Some(identity),
@@ -49,6 +40,6 @@ async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot,
         sessions,
         activities,
         added,
-        newest_added_at: newest,
+        added_since,
     })
 }

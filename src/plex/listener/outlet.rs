@@ -2,7 +2,7 @@
 //! `try_send` only, so a slow consumer costs dropped events (counted, then
 //! repaired by a reconciliation) and never a stalled socket.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -11,11 +11,7 @@ use tokio::time::Instant;
 
 use super::pipeline::Pipeline;
 use super::stats::ListenerStats;
-use crate::event::{Event, EventName, ServerRef};
-
-/// How many item ids delivered as `item.added` are remembered, so that the
-/// catch-up after a reconnect does not announce them a second time.
-const REMEMBERED_ADDED: usize = 10_000;
+use crate::event::{Event, ServerRef};
 
 /// Owns the pipeline and the sending half of the consumer's queue.
 pub(crate) struct Outlet {
@@ -32,8 +28,6 @@ pub(crate) struct Outlet {
     malformed_logged: HashSet<&'static str>,
     /// The server as last seen by reconciliation, stamped on `server.*` events.
     pub(crate) server: Option<ServerRef>,
-    /// Recently announced added items (ids), oldest first.
-    added: RecentIds,
     /// Reused buffer for the pipeline's output.
     scratch: Vec<Event>,
 }
@@ -53,7 +47,6 @@ impl Outlet {
             consumer_gone: false,
             malformed_logged: HashSet::new(),
             server: None,
-            added: RecentIds::default(),
             scratch: Vec::new(),
         }
     }
@@ -94,22 +87,20 @@ impl Outlet {
         self.scratch = out;
     }
 
-    /// Synthetic events from a snapshot, minus items already announced live.
-    pub(crate) fn reconcile(&mut self, snapshot: &mut super::Snapshot, now: Instant) {
+    /// Synthetic events from a snapshot; returns the watermark to store.
+    pub(crate) fn reconcile(&mut self, snapshot: &super::Snapshot, now: Instant) -> Option<i64> {
         if let Some(identity) = &snapshot.identity {
             self.server = Some(ServerRef {
                 machine_identifier: identity.machine_identifier.clone(),
                 version: identity.version.clone(),
             });
         }
-        snapshot
-            .added
-            .retain(|item| !self.added.contains(&item.rating_key));
         let mut out = std::mem::take(&mut self.scratch);
-        self.pipeline.reconcile(snapshot, now, &mut out);
+        let watermark = self.pipeline.reconcile(snapshot, now, &mut out);
         self.deliver_all(&mut out);
         self.scratch = out;
         self.stats.reconciled();
+        watermark
     }
 
     /// A listener lifecycle event (`server.*`), stamped with the server.
@@ -151,39 +142,10 @@ impl Outlet {
     }
 
     fn deliver(&mut self, event: Event) {
-        if event.name == EventName::ItemAdded
-            && let Some(item) = &event.item
-        {
-            self.added.insert(item.id.clone());
-        }
         match self.events.try_send(event) {
             Ok(()) => self.stats.delivered(),
             Err(TrySendError::Full(_)) => self.overflow(),
             Err(TrySendError::Closed(_)) => self.consumer_gone = true,
         }
-    }
-}
-
-/// A bounded set of ids that forgets the oldest first.
-#[derive(Default)]
-struct RecentIds {
-    order: VecDeque<String>,
-    set: HashSet<String>,
-}
-
-impl RecentIds {
-    fn insert(&mut self, id: String) {
-        if self.set.insert(id.clone()) {
-            self.order.push_back(id);
-            if self.order.len() > REMEMBERED_ADDED
-                && let Some(old) = self.order.pop_front()
-            {
-                self.set.remove(&old);
-            }
-        }
-    }
-
-    fn contains(&self, id: &str) -> bool {
-        self.set.contains(id)
     }
 }

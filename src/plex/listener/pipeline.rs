@@ -30,8 +30,10 @@ pub trait Pipeline: Send + 'static {
     fn tick(&mut self, now: Instant, out: &mut Vec<Event>);
 
     /// A fresh snapshot after a (re)connect or an overflow: synthetic events
-    /// for what changed while we were not listening.
-    fn reconcile(&mut self, snapshot: &Snapshot, now: Instant, out: &mut Vec<Event>);
+    /// for what changed while we were not listening. Returns the new
+    /// added-items watermark to store, if it moved.
+    fn reconcile(&mut self, snapshot: &Snapshot, now: Instant, out: &mut Vec<Event>)
+    -> Option<i64>;
 }
 
 /// Parses a frame and hands every readable entry to `each`, in order. A
@@ -87,5 +89,12 @@ impl Pipeline for RawPipeline {
 
     fn tick(&mut self, _now: Instant, _out: &mut Vec<Event>) {}
 
-    fn reconcile(&mut self, _snapshot: &Snapshot, _now: Instant, _out: &mut Vec<Event>) {}
+    fn reconcile(
+        &mut self,
+        _snapshot: &Snapshot,
+        _now: Instant,
+        _out: &mut Vec<Event>,
+    ) -> Option<i64> {
+        None
+    }
 }

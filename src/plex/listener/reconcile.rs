@@ -24,10 +24,11 @@ pub struct Snapshot {
     pub sessions: Vec<Session>,
     /// `/activities`: what is still running.
     pub activities: Vec<Activity>,
-    /// Items added after the watermark, in any section.
+    /// Items added at or after the watermark, in any section (on first
+    /// start: the newest page of each section, to set the watermark from).
     pub added: Vec<Item>,
-    /// The newest `addedAt` seen, to store as the next watermark.
-    pub newest_added_at: Option<i64>,
+    /// The watermark `added` was fetched from; `None` on first start.
+    pub added_since: Option<i64>,
 }
 
 /// Why a snapshot could not be taken; the listener logs it and retries later.

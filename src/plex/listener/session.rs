@@ -129,13 +129,12 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 reconciling = None;
                 let now = Instant::now();
                 match result {
-                    Ok(mut snapshot) => {
+                    Ok(snapshot) => {
                         if let Some(identity) = &snapshot.identity {
                             health.server_version(identity.version.clone());
                         }
-                        outlet.reconcile(&mut snapshot, now);
-                        if let Some(newest) = snapshot.newest_added_at {
-                            watermark.store(newest);
+                        if let Some(mark) = outlet.reconcile(&snapshot, now) {
+                            watermark.store(mark);
                         }
                         retry_at = None;
                     }
