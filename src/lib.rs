@@ -10,6 +10,8 @@
 //!   - [`plex::listener`]: the WebSocket that never gives up, feeding events.
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
+//!   - [`event::Normalizer`]: the pure, stateful notification → event step
+//!     (playback sessions, items, activities, reconciliation, loop guard).
 //! - [`backoff`]: full-jitter exponential backoff for every retry loop.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.

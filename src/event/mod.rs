@@ -5,9 +5,19 @@
 //! payload for escape hatches. Rule files are written against this shape, so
 //! it is a public contract: fields are only ever added, never renamed.
 
+mod activity;
+mod library;
 mod name;
+mod normalize;
+mod playback;
+mod recent;
+mod reconcile;
+mod self_cause;
 
 pub use name::{EventName, Subject};
+pub use normalize::{Normalizer, NormalizerConfig};
+pub use reconcile::{AddedItem, LiveActivity, LiveSession};
+pub use self_cause::SelfCauses;
 
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +67,7 @@ impl Event {
     /// the parts that apply.
     pub fn new(name: EventName) -> Event {
         Event {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: new_event_id(),
             name,
             timestamp: now_rfc3339(),
             server: None,
@@ -149,7 +159,55 @@ pub struct ActivityRef {
     pub progress: Option<i64>,
 }
 
+/// A fresh UUID v4 for an event.
+///
+/// Event ids only need to be unique, not unguessable, so they come from the
+/// thread-local `fastrand` generator instead of a system call per event.
+fn new_event_id() -> String {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+        .into_uuid()
+        .to_string()
+}
+
 /// The current time as RFC 3339 UTC with seconds precision.
+///
+/// Events arrive in bursts within one second; the text is formatted once per
+/// second per thread and cloned after that.
 pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+    use std::cell::RefCell;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    thread_local! {
+        static LAST: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let now = SystemTime::now();
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    LAST.with_borrow_mut(|(last_secs, text)| {
+        if *last_secs != secs {
+            *text = humantime::format_rfc3339_seconds(now).to_string();
+            *last_secs = secs;
+        }
+        text.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_are_distinct_v4_uuids() {
+        let a = Event::new(EventName::ItemAdded);
+        let b = Event::new(EventName::ItemAdded);
+        assert_ne!(a.id, b.id);
+        let parsed = uuid::Uuid::parse_str(&a.id).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = now_rfc3339();
+        assert!(humantime::parse_rfc3339(&t).is_ok(), "{t}");
+        assert!(t.ends_with('Z'), "{t}");
+    }
 }

@@ -1,0 +1,147 @@
+//! Library items: `timeline` entries → `item.added`, `item.ready`, `item.deleted`.
+//!
+//! Only library items in a real section count (identifier
+//! `com.plexapp.plugins.library`, section ≥ 1): EPG entries and extras
+//! (section -1) are not things rules act on (PROTOCOL §2.2, §3.2).
+
+use std::collections::HashMap;
+
+use super::normalize::Stamp;
+use super::recent::RecentSet;
+use super::reconcile::AddedItem;
+use super::{Event, EventName, ItemRef};
+use crate::plex::notification::{LIBRARY_IDENTIFIER, TimelineEntry, metadata_type_name};
+
+/// How many added items are remembered to keep `item.added` to one per
+/// ratingKey (Plex re-sends `created` on upgrades and re-adds).
+const ADDED_MEMORY: usize = 4096;
+
+/// Above this many entries the item → section map starts over; it is a
+/// cache, and a miss only leaves `Event.section` empty.
+const ITEM_SECTIONS_MAX: usize = 16_384;
+
+/// Item id → section id, learned wherever Plex tells it.
+#[derive(Debug, Default)]
+pub(crate) struct ItemSections {
+    map: HashMap<String, String>,
+}
+
+impl ItemSections {
+    pub(crate) fn learn(&mut self, item: &str, section: &str) {
+        if self.map.get(item).is_some_and(|s| s == section) {
+            return;
+        }
+        if self.map.len() >= ITEM_SECTIONS_MAX {
+            self.map.clear();
+        }
+        self.map.insert(item.to_owned(), section.to_owned());
+    }
+
+    pub(crate) fn learn_timeline(&mut self, t: &TimelineEntry) {
+        if let (Some(item), Some(section)) = (&t.item_id, library_section(t)) {
+            self.learn(item, section);
+        }
+    }
+
+    pub(crate) fn get(&self, item: &str) -> Option<&str> {
+        self.map.get(item).map(String::as_str)
+    }
+}
+
+/// The section of a library entry in a real section, or `None`.
+fn library_section(t: &TimelineEntry) -> Option<&str> {
+    if t.identifier.as_deref() != Some(LIBRARY_IDENTIFIER) {
+        return None;
+    }
+    let id = t.section_id.as_deref()?;
+    (id.trim().parse::<i64>().ok()? >= 1).then_some(id)
+}
+
+/// Item events and what is needed to not repeat them.
+#[derive(Debug)]
+pub(crate) struct Items {
+    added: RecentSet<String>,
+}
+
+impl Default for Items {
+    fn default() -> Self {
+        Items {
+            added: RecentSet::new(ADDED_MEMORY),
+        }
+    }
+}
+
+impl Items {
+    pub(crate) fn ingest(&mut self, t: &TimelineEntry, stamp: &Stamp<'_>) -> Option<Event> {
+        let section = library_section(t)?;
+        let item = t.item_id.as_deref().filter(|i| !i.is_empty())?;
+        let metadata_state = t.metadata_state.as_deref();
+        let name = match (t.state?, metadata_state) {
+            (9, _) | (_, Some("deleted")) => EventName::ItemDeleted,
+            (0, None | Some("created")) => {
+                if !self.added.insert(item.to_owned()) {
+                    return None;
+                }
+                EventName::ItemAdded
+            }
+            (5, None) if t.media_state.is_none() => EventName::ItemReady,
+            _ => return None,
+        };
+        let mut e = stamp.event(name);
+        e.section = Some(stamp.section(section));
+        e.item = Some(ItemRef {
+            id: item.to_owned(),
+            kind: t
+                .metadata_type
+                .and_then(metadata_type_name)
+                .map(str::to_owned),
+            title: t.title.clone().filter(|t| !t.is_empty()),
+            parent_id: t.parent_item_id.clone(),
+            grandparent_id: t.root_item_id.clone(),
+        });
+        Some(e)
+    }
+
+    /// See [`super::Normalizer::reconcile_added`]. Items at the watermark
+    /// second itself are included (two items can share a second) and
+    /// deduplicated against what was announced.
+    pub(crate) fn reconcile(
+        &mut self,
+        items: &[AddedItem],
+        watermark: Option<i64>,
+        stamp: &Stamp<'_>,
+    ) -> (Vec<Event>, Option<i64>) {
+        let newest = items.iter().map(|i| i.added_at).max();
+        let mark = match (watermark, newest) {
+            (Some(w), Some(n)) => Some(w.max(n)),
+            (w, n) => w.or(n),
+        };
+        let Some(watermark) = watermark else {
+            // First run: what exists now is not news, but remember it so a
+            // late live `created` for it is not either.
+            for i in items {
+                self.added.insert(i.id.clone());
+            }
+            return (Vec::new(), mark);
+        };
+        let mut fresh: Vec<&AddedItem> = items.iter().filter(|i| i.added_at >= watermark).collect();
+        fresh.sort_by(|a, b| (a.added_at, &a.id).cmp(&(b.added_at, &b.id)));
+        let mut out = Vec::new();
+        for i in fresh {
+            if !self.added.insert(i.id.clone()) {
+                continue;
+            }
+            let mut e = stamp.event(EventName::ItemAdded);
+            e.section = Some(stamp.section(&i.section_id));
+            e.item = Some(ItemRef {
+                id: i.id.clone(),
+                kind: i.kind.clone(),
+                title: i.title.clone(),
+                parent_id: None,
+                grandparent_id: None,
+            });
+            out.push(e);
+        }
+        (out, mark)
+    }
+}
