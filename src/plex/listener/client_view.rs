@@ -32,7 +32,13 @@ async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot,
     let activities = client.activities().await?;
     let mut added = Vec::new();
     for section in sections.iter() {
-        added.extend(client.recently_added(&section.id, added_since).await?);
+        let items = client.recently_added(&section.id, added_since).await?;
+        // Items listed under a section do not always repeat its id.
+        added.extend(items.into_iter().map(|mut item| {
+            item.library_section_id
+                .get_or_insert_with(|| section.id.clone());
+            item
+        }));
     }
     Ok(Snapshot {
         identity: Some(identity),

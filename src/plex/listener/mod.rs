@@ -6,7 +6,9 @@
 //! - [`outlet`]: the non-blocking hand-over to the consumer (drop + resync).
 //! - [`state`]: the published [`ConnectionState`] and once-per-transition logs.
 //! - [`reconcile`]: the REST snapshot taken after every connect, the watermark.
-//! - [`pipeline`]: frame → events (parser + normalizer, or raw).
+//! - [`pipeline`]: frame → events; [`normalized`] is parser + normalizer,
+//!   [`RawPipeline`] passes entries through for `events --raw`.
+//! - [`client_view`]: the snapshot through the real REST client.
 //!
 //! Reconnects use full-jitter backoff (≈1 s → 30 s, reset after a stable
 //! minute); a rejected token gets its own slow retry (≈1 → 5 min) and re-reads
@@ -14,6 +16,7 @@
 
 mod client_view;
 mod connect;
+mod normalized;
 mod outlet;
 mod pipeline;
 mod reconcile;
@@ -31,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub use connect::{ConnectError, MAX_MESSAGE_BYTES, notification_url};
+pub use normalized::NormalizedPipeline;
 pub use pipeline::{Malformed, Pipeline, RawPipeline};
 pub use reconcile::{MemoryWatermark, ReconcileError, ServerView, Snapshot, WatermarkStore};
 pub use state::ConnectionState;
