@@ -100,6 +100,13 @@ fn parent(count: usize) {
         rss("bare") / 1024.0
     );
     println!("ratio (a)/(b): {:.2}", ours / bare);
+    let dropped: f64 = results
+        .iter()
+        .filter_map(|(_, r)| r["detail"]["dropped"].as_f64())
+        .sum();
+    if dropped > 0.0 {
+        println!("WARNING: the listener dropped {dropped} frames; its rate is not comparable");
+    }
 }
 
 /// A loopback server that sends the whole stream to every connection.

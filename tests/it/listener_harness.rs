@@ -205,3 +205,50 @@ pub async fn next_live(rx: &mut mpsc::Receiver<Event>) -> Event {
         }
     }
 }
+
+/// A REST view that plays back one snapshot per call (the last one repeats)
+/// and records the watermark each call was made with.
+pub struct ScriptedView {
+    snapshots: Mutex<std::collections::VecDeque<Snapshot>>,
+    pub since: Mutex<Vec<Option<i64>>>,
+}
+
+impl ScriptedView {
+    pub fn new(snapshots: Vec<Snapshot>) -> Arc<ScriptedView> {
+        Arc::new(ScriptedView {
+            snapshots: Mutex::new(snapshots.into()),
+            since: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+impl ServerView for ScriptedView {
+    fn snapshot(
+        self: Arc<Self>,
+        added_since: Option<i64>,
+    ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
+        self.since.lock().unwrap().push(added_since);
+        let mut queue = self.snapshots.lock().unwrap();
+        let snapshot = if queue.len() > 1 {
+            queue.pop_front().unwrap()
+        } else {
+            queue.front().cloned().unwrap_or_default()
+        };
+        async move { Ok(snapshot) }.boxed()
+    }
+}
+
+/// A listener with the real parser and normalizer.
+pub fn normalizing_listener(config: ListenerConfig, view: Arc<ScriptedView>) -> Listener {
+    use metarr_plex::event::{Normalizer, NormalizerConfig};
+    use metarr_plex::plex::listener::NormalizedPipeline;
+    Listener::new(
+        config,
+        Box::new(NormalizedPipeline::new(Normalizer::new(
+            NormalizerConfig::default(),
+        ))),
+        view,
+        Arc::new(MemoryWatermark::new()),
+    )
+    .unwrap()
+}

@@ -4,5 +4,6 @@ mod event;
 mod event_sequence;
 mod listener;
 mod listener_harness;
+mod listener_reconcile;
 mod notification;
 mod notification_fixtures;

@@ -111,6 +111,11 @@ impl Outlet {
         self.deliver(event);
     }
 
+    /// True when the consumer's queue has no room left.
+    pub(crate) fn is_full(&self) -> bool {
+        self.events.capacity() == 0
+    }
+
     /// True once something was dropped and the consumer has caught up.
     pub(crate) fn resync_due(&self) -> bool {
         self.resync && self.events.capacity() == self.events.max_capacity()

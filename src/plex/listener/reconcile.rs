@@ -27,7 +27,8 @@ pub struct Snapshot {
     /// Items added at or after the watermark, in any section (on first
     /// start: the newest page of each section, to set the watermark from).
     pub added: Vec<Item>,
-    /// The watermark `added` was fetched from; `None` on first start.
+    /// The watermark `added` was fetched from; `None` on first start. Set
+    /// by the listener (views need not fill it in).
     pub added_since: Option<i64>,
 }
 

@@ -102,7 +102,10 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
         let limit = timing.reconcile_timeout;
         async move {
             match timeout(limit, view.snapshot(since)).await {
-                Ok(result) => result,
+                Ok(result) => result.map(|mut snapshot| {
+                    snapshot.added_since = since;
+                    snapshot
+                }),
                 Err(_) => Err(ReconcileError(format!("no answer within {limit:?}"))),
             }
         }
@@ -159,12 +162,21 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                     Some(Ok(Message::Text(text))) => {
                         outlet.stats.frame();
                         if reconciling.is_none() {
+                            if outlet.is_full() {
+                                // One chance for the consumer to run (it may
+                                // share this thread) before anything is dropped.
+                                tokio::task::yield_now().await;
+                            }
                             outlet.frame(&text, Instant::now());
                         } else if held.len() < HOLD_LIMIT {
                             held.push_back(text);
                         } else {
                             outlet.overflow();
                         }
+                        // Frames often come many per read from tungstenite's
+                        // buffer without touching the socket; without this a
+                        // burst would keep the consumer from ever running.
+                        tokio::task::coop::consume_budget().await;
                     }
                     Some(Ok(Message::Close(frame))) => {
                         let why = frame.map_or_else(|| "no close code".to_owned(), |f| f.to_string());
