@@ -20,6 +20,7 @@
 //! - [`tls`]: the one rustls configuration the REST client and the WebSocket share.
 //! - [`pathmap`]: local ↔ Plex path translation and section lookup.
 //! - [`cli`]: the command line (one-shot commands); `main.rs` only calls it.
+//! - [`sim`]: a Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
@@ -33,5 +34,6 @@ pub mod event;
 pub mod identity;
 pub mod pathmap;
 pub mod plex;
+pub mod sim;
 pub mod tls;
 pub mod token;

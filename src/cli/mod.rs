@@ -1,1 +1,148 @@
-//! placeholder
+//! The command line: global options, one subcommand per file, exit codes.
+//!
+//! `main.rs` calls [`main`] and nothing else. Each one-shot command lives in
+//! its own file and gets a [`Context`] (config, lazily built client, output
+//! mode). Exit codes: 0 ok, 1 Plex or action error, 2 usage or config error.
+
+mod activities;
+mod artwork;
+mod context;
+mod edit;
+mod error;
+mod item;
+mod item_actions;
+mod listing;
+mod map_path;
+mod matching;
+mod output;
+mod scan;
+mod sections;
+mod sim;
+mod tags;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+pub use error::CliError;
+
+/// metarr-plex: react to what happens on a Plex Media Server.
+#[derive(Debug, Parser)]
+#[command(name = "metarr-plex", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (default: $CONFIGURATION_DIRECTORY/config.toml, else
+    /// /etc/metarr-plex/config.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// State directory (default: $STATE_DIRECTORY, else /var/lib/metarr-plex).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Plex server URL, overriding the config's [server] url.
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// Print JSON for scripts instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands. Other parts of the daemon add theirs here, one variant
+/// and one file each.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List library sections and their folders.
+    Sections,
+    /// Show one item: ids, files, tags, locked fields.
+    Item(item::ItemArgs),
+    /// Partial-scan the folders holding these local paths.
+    Scan(scan::ScanArgs),
+    /// Match an item to a guid or an external id.
+    Match(matching::MatchArgs),
+    /// Undo an item's match.
+    Unmatch(item_actions::IdArgs),
+    /// Refresh an item's metadata.
+    Refresh(item_actions::RefreshArgs),
+    /// Analyze an item's media.
+    Analyze(item_actions::IdArgs),
+    /// Set fields of an item, optionally locking them.
+    Edit(edit::EditArgs),
+    /// Add, remove or set tags (genre, director, writer, collection, label).
+    Tags(tags::TagsArgs),
+    /// Upload a poster from a file or URL, select and lock it.
+    Poster(artwork::ArtworkArgs),
+    /// Upload a background from a file or URL, select and lock it.
+    Art(artwork::ArtworkArgs),
+    /// List running activities, or cancel one.
+    Activities(activities::ActivitiesArgs),
+    /// List playback sessions.
+    Sessions,
+    /// List metadata agents.
+    Agents,
+    /// Show how a local path maps to Plex (and its section).
+    MapPath(map_path::MapPathArgs),
+    /// Run the built-in Plex simulator on loopback.
+    Sim(sim::SimArgs),
+}
+
+/// Parses the command line, runs the command, and turns the outcome into
+/// an exit code. Errors are printed as one line (`error: …`), or as
+/// positioned diagnostics for a bad config file.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            err.print();
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Runs one parsed command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context::new(&cli)?;
+    match cli.command {
+        Command::Sections => sections::run(&ctx).await,
+        Command::Item(a) => item::run(&ctx, a).await,
+        Command::Scan(a) => scan::run(&ctx, a).await,
+        Command::Match(a) => matching::run(&ctx, a).await,
+        Command::Unmatch(a) => item_actions::unmatch(&ctx, a).await,
+        Command::Refresh(a) => item_actions::refresh(&ctx, a).await,
+        Command::Analyze(a) => item_actions::analyze(&ctx, a).await,
+        Command::Edit(a) => edit::run(&ctx, a).await,
+        Command::Tags(a) => tags::run(&ctx, a).await,
+        Command::Poster(a) => artwork::run(&ctx, a, crate::plex::request::ImageKind::Poster).await,
+        Command::Art(a) => artwork::run(&ctx, a, crate::plex::request::ImageKind::Art).await,
+        Command::Activities(a) => activities::run(&ctx, a).await,
+        Command::Sessions => listing::sessions(&ctx).await,
+        Command::Agents => listing::agents(&ctx).await,
+        Command::MapPath(a) => map_path::run(&ctx, a).await,
+        Command::Sim(a) => sim::run(&ctx, a).await,
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` picks levels, warnings by default so config
+/// warnings (inline token, TLS checks off) show on every run.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -67,6 +67,8 @@ struct Inner {
     tls: Arc<rustls::ClientConfig>,
     /// `/library/sections`, with when it was fetched.
     sections: Mutex<Option<library::SectionCache>>,
+    /// Ceiling on requests per second, when set.
+    limiter: ArcSwapOption<governor::DefaultDirectRateLimiter>,
 }
 
 /// What Plex answered to a request that succeeded (2xx).
@@ -129,6 +131,7 @@ impl PlexClient {
                 identity: settings.identity,
                 tls: Arc::new(tls),
                 sections: Mutex::new(None),
+                limiter: ArcSwapOption::empty(),
             }),
         })
     }
@@ -146,6 +149,17 @@ impl PlexClient {
     /// The TLS configuration, for the WebSocket connector.
     pub fn tls_config(&self) -> Arc<rustls::ClientConfig> {
         self.inner.tls.clone()
+    }
+
+    /// Caps requests at `per_second` (bursts up to the same number), so a
+    /// storm of rule actions cannot swamp a small server; 0 removes the cap.
+    pub fn set_rate_limit(&self, per_second: u32) {
+        let limiter = std::num::NonZeroU32::new(per_second).map(|n| {
+            Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+                n,
+            )))
+        });
+        self.inner.limiter.store(limiter);
     }
 
     /// Re-reads the token from its source (after a 401, or on SIGHUP).
@@ -248,6 +262,9 @@ impl PlexClient {
             builder = builder
                 .header(CONTENT_TYPE, body.content_type.as_str())
                 .body(body.bytes.clone());
+        }
+        if let Some(limiter) = self.inner.limiter.load_full() {
+            limiter.until_ready().await;
         }
         let started = tokio::time::Instant::now();
         let resp = builder

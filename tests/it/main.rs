@@ -1,5 +1,12 @@
-//! The one integration-test binary; one module per area.
+//! The integration tests, one binary (`cargo test --test it`); one module per area.
 
+mod cli;
+mod cli_config;
+mod client_errors;
+mod client_harness;
+mod client_read;
+mod client_scan;
+mod client_write;
 mod event;
 mod event_sequence;
 mod listener;
@@ -7,3 +14,5 @@ mod listener_harness;
 mod listener_reconcile;
 mod notification;
 mod notification_fixtures;
+mod pathmap;
+mod sim;

@@ -21,6 +21,20 @@ impl PlexClient {
         Ok(())
     }
 
+    /// Locks or unlocks fields without changing them.
+    pub async fn lock_fields(
+        &self,
+        section: &str,
+        kind: MediaType,
+        ids: &[String],
+        fields: &[&str],
+        locked: bool,
+    ) -> Result<(), PlexError> {
+        self.send_raw(&request::lock_fields(section, kind, ids, fields, locked))
+            .await?;
+        Ok(())
+    }
+
     /// Changes one tag list. Adding reads the item first, because Plex
     /// replaces the whole list with what is sent. Tags end up locked.
     pub async fn edit_tags(

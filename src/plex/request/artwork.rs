@@ -64,6 +64,47 @@ pub fn select_image(id: &str, kind: ImageKind, key: &str) -> PlexRequest {
         .with_query("url", key)
 }
 
+/// The largest image we upload: Plex has no documented limit, Kometa
+/// refuses anything from 10 480 000 bytes on, and so do we.
+pub const MAX_UPLOAD_BYTES: u64 = 10_480_000;
+
+/// The content type of image bytes, from their magic number; `None` when
+/// they are not a JPEG, PNG, WebP, GIF or BMP image.
+pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xff, 0xd8, 0xff, ..] => Some("image/jpeg"),
+        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => Some("image/webp"),
+        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
+        [b'B', b'M', ..] => Some("image/bmp"),
+        _ => None,
+    }
+}
+
+/// The key Plex gives an uploaded image: uploads are content-addressed by
+/// the SHA-1 of their bytes (`upload://posters/<sha1>`), which is what makes
+/// re-uploading the same bytes a no-op and lets us select it right away.
+pub fn upload_key(kind: ImageKind, bytes: &[u8]) -> String {
+    use sha1::Digest;
+    let digest = sha1::Sha1::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("upload://{}/{hex}", kind.plural())
+}
+
 /// The image content type for a file name, from its extension; Plex sniffs
 /// the bytes anyway, this only keeps the header honest.
 pub fn image_content_type(name: &str) -> &'static str {
@@ -103,6 +144,24 @@ mod tests {
         assert_eq!(sel.method, Method::PUT);
         assert_eq!(sel.path, ["library", "metadata", "9", "poster"]);
         assert_eq!(sel.query_value("url"), Some("upload://posters/abc"));
+    }
+
+    #[test]
+    fn images_are_recognised_by_their_bytes() {
+        assert_eq!(sniff_image(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
+        assert_eq!(sniff_image(b"\x89PNG\r\n"), Some("image/png"));
+        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8"), Some("image/webp"));
+        assert_eq!(sniff_image(b"<html>"), None);
+        assert_eq!(sniff_image(b""), None);
+    }
+
+    #[test]
+    fn upload_key_is_the_sha1_of_the_bytes() {
+        assert_eq!(
+            upload_key(ImageKind::Poster, b"abc"),
+            "upload://posters/a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert!(upload_key(ImageKind::Art, b"abc").starts_with("upload://arts/"));
     }
 
     #[test]

@@ -29,6 +29,22 @@ pub fn edit_fields(
     req
 }
 
+/// Locks (or unlocks) fields without changing their values:
+/// `…&thumb.locked=1`. Used after choosing an image so agents keep it.
+pub fn lock_fields(
+    section: &str,
+    kind: MediaType,
+    ids: &[String],
+    fields: &[&str],
+    locked: bool,
+) -> PlexRequest {
+    let mut req = edit_base(section, kind, ids);
+    for f in fields {
+        req = req.with_query(format!("{f}.locked"), if locked { "1" } else { "0" });
+    }
+    req
+}
+
 /// The tag lists the edit endpoint can change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -231,6 +247,15 @@ mod tests {
                 ("year.value", "2001"),
                 ("year.locked", "1"),
             ]
+        );
+    }
+
+    #[test]
+    fn lock_fields_sends_only_lock_pairs() {
+        let req = lock_fields("3", MediaType::Episode, &s(&["7"]), &["thumb", "art"], true);
+        assert_eq!(
+            req.to_string(),
+            "PUT /library/sections/3/all?type=4&id=7&thumb.locked=1&art.locked=1"
         );
     }
 

@@ -1,0 +1,45 @@
+//! What a command can fail with, and the exit code each kind means.
+
+use std::io::IsTerminal;
+
+use crate::config::ConfigError;
+use crate::plex::PlexError;
+
+/// A failed command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments the parser could not catch (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The config file is missing or wrong (exit 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Plex refused or could not be reached (exit 1).
+    #[error(transparent)]
+    Plex(#[from] PlexError),
+    /// The action could not be done for another reason (exit 1).
+    #[error("{0}")]
+    Action(String),
+    /// Some parts of the command failed and were reported already (exit 1).
+    #[error("{0}")]
+    Partial(String),
+}
+
+impl CliError {
+    /// 2 for usage and config errors, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::Plex(_) | CliError::Action(_) | CliError::Partial(_) => 1,
+        }
+    }
+
+    /// Prints to stderr: positioned diagnostics for a bad config, one
+    /// `error: …` line otherwise.
+    pub fn print(&self) {
+        match self {
+            CliError::Config(e) => eprintln!("{}", e.render(std::io::stderr().is_terminal())),
+            other => eprintln!("error: {other}"),
+        }
+    }
+}

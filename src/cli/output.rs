@@ -1,0 +1,97 @@
+//! How commands print: aligned tables for people, JSON for scripts.
+
+use serde::Serialize;
+
+use super::CliError;
+
+/// A table with aligned columns; widths count characters, not bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Table {
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these column titles.
+    pub(crate) fn new(headers: &[&str]) -> Table {
+        Table {
+            rows: vec![headers.iter().map(|h| h.to_string()).collect()],
+        }
+    }
+
+    /// Adds a row; control characters from Plex data are replaced so a
+    /// title cannot move the cursor or break the layout.
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
+        self.rows
+            .push(cells.into_iter().map(|c| clean(&c)).collect());
+    }
+
+    /// The table as text, one line per row, no trailing spaces.
+    pub(crate) fn render(&self) -> String {
+        let cols = self.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..cols)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|c| c.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for row in &self.rows {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    let pad = widths[i] - cell.chars().count() + 2;
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Prints to stdout.
+    pub(crate) fn print(&self) {
+        print!("{}", self.render());
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Action(format!("cannot write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Replaces control characters (ANSI escapes, newlines, tabs) with a space.
+pub(crate) fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `-` for a missing value.
+pub(crate) fn or_dash(v: Option<impl ToString>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_on_characters() {
+        let mut t = Table::new(&["ID", "TITLE", "TYPE"]);
+        t.row(vec!["1".into(), "Amélie".into(), "movie".into()]);
+        t.row(vec!["10".into(), "X\x1b[31m".into(), "show".into()]);
+        assert_eq!(
+            t.render(),
+            "ID  TITLE   TYPE\n1   Amélie  movie\n10  X [31m  show\n"
+        );
+    }
+}

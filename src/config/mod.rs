@@ -1,0 +1,235 @@
+//! The config file: where it is, what it may say, and how a mistake in it is
+//! reported (`file:line:col`, the line underlined, what to write instead).
+//!
+//! Parsing is two steps, as ripgrep does it: the TOML text becomes a plain
+//! serde layer ([`raw`], every table `deny_unknown_fields`, positions kept
+//! with `toml::Spanned`), which is then checked and turned into a [`Config`]
+//! whose values are ready to use (a parsed `Url`, a `Duration`, a
+//! [`PathMap`]). Every problem is collected before anything is reported.
+
+mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::diag::Diagnostic;
+use crate::identity::ClientIdentity;
+use crate::pathmap::PathMap;
+use crate::plex::{ClientSettings, PlexClient, PlexError};
+use crate::tls::TlsSettings;
+use crate::token::TokenSource;
+
+/// Where the config is read from when `--config` is not given and
+/// `$CONFIGURATION_DIRECTORY` is unset.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/metarr-plex/config.toml";
+
+/// The notification WebSocket path on current Plex servers.
+pub const DEFAULT_NOTIFICATIONS_PATH: &str = "/:/websockets/notifications";
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from; `None` when no file existed and defaults apply.
+    pub source: Option<PathBuf>,
+    /// How to reach and authenticate to Plex.
+    pub server: ServerConfig,
+    /// Local ↔ Plex path translation.
+    pub path_map: PathMap,
+    /// Local folders artwork may be read from (uploads refuse anything
+    /// else); defaults to the `from` side of every mapping.
+    pub artwork_roots: Vec<PathBuf>,
+    /// How scans run.
+    pub scan: ScanConfig,
+    /// How hard we may push Plex.
+    pub plex: PlexConfig,
+    /// Findings that do not stop a load (an inline token, skipped TLS
+    /// checks), as `file:line:col: message` lines; logged at every start by
+    /// [`Config::log_warnings`].
+    pub warnings: Vec<String>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Base URL of the server (`http://127.0.0.1:32400`).
+    pub url: Url,
+    /// File holding the token (`token_file`).
+    pub token_file: Option<PathBuf>,
+    /// The inline token, if someone put one in the config (warned about).
+    pub token: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Certificate checks.
+    pub tls: TlsSettings,
+    /// Path of the notification WebSocket.
+    pub notifications_path: String,
+    /// The `filters` query of the notification stream (comma-separated
+    /// notification types), when set.
+    pub filters: Option<String>,
+}
+
+/// `[scan]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanConfig {
+    /// Scans running at once across sections (the seed's `parallelScans`).
+    pub parallel: usize,
+}
+
+/// `[plex]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlexConfig {
+    /// Ceiling on REST requests per second, so a burst of rule actions
+    /// cannot swamp a small server.
+    pub requests_per_second: u32,
+}
+
+/// Why the config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {} does not exist", path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot read config file {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Syntax or meaning errors, each with its place.
+    #[error("{}", render_plain(diagnostics, text))]
+    Invalid {
+        path: PathBuf,
+        /// The file's text, for rendering the diagnostics.
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+fn render_plain(diags: &[Diagnostic], text: &str) -> String {
+    diags
+        .iter()
+        .map(|d| d.render(text, false))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+impl ConfigError {
+    /// Renders for a terminal (`color` adds ANSI styling).
+    pub fn render(&self, color: bool) -> String {
+        match self {
+            ConfigError::Invalid {
+                text, diagnostics, ..
+            } => diagnostics
+                .iter()
+                .map(|d| d.render(text, color))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+            other => format!("error: {other}"),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        validate::build(Path::new("<defaults>"), raw::RawConfig::default())
+            .map(|(cfg, _)| cfg)
+            .unwrap_or_else(|_| unreachable!("the defaults are valid"))
+    }
+}
+
+impl Config {
+    /// Parses config text; `path` is only used in diagnostics.
+    pub fn from_str_at(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: raw::RawConfig = match toml::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(ConfigError::Invalid {
+                    path: path.to_owned(),
+                    text: text.to_owned(),
+                    diagnostics: vec![validate::syntax_diagnostic(path, &e)],
+                });
+            }
+        };
+        let (mut cfg, warnings) =
+            validate::build(path, raw).map_err(|diagnostics| ConfigError::Invalid {
+                path: path.to_owned(),
+                text: text.to_owned(),
+                diagnostics,
+            })?;
+        cfg.source = Some(path.to_owned());
+        cfg.warnings = warnings
+            .iter()
+            .map(|d| match &d.help {
+                Some(help) => format!("{} ({help})", d.one_line(text)),
+                None => d.one_line(text),
+            })
+            .collect();
+        Ok(cfg)
+    }
+
+    /// Loads from `--config` (must exist), else
+    /// `$CONFIGURATION_DIRECTORY/config.toml`, else
+    /// [`DEFAULT_CONFIG_PATH`]; a missing default file means defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, is_explicit) = match explicit {
+            Some(p) => (p.to_owned(), true),
+            None => (default_path(), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_explicit => {
+                tracing::debug!(path = %path.display(), "No config file; using defaults.");
+                return Ok(Config::default());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ConfigError::Missing { path });
+            }
+            Err(source) => return Err(ConfigError::Unreadable { path, source }),
+        };
+        Config::from_str_at(&path, &text)
+    }
+
+    /// Logs every warning at WARN: called at each start, so skipped TLS
+    /// checks or an inline token are never forgotten.
+    pub fn log_warnings(&self) {
+        for w in &self.warnings {
+            tracing::warn!(config = %w, "Config warning.");
+        }
+    }
+
+    /// The client settings this config describes.
+    pub fn client_settings(&self, identity: ClientIdentity) -> ClientSettings {
+        ClientSettings {
+            base_url: self.server.url.clone(),
+            tokens: self.token_source(),
+            identity,
+            timeout: self.server.timeout,
+            tls: self.server.tls.clone(),
+        }
+    }
+
+    /// A client for this config's server, with its rate limit applied.
+    pub fn client(&self, identity: ClientIdentity) -> Result<PlexClient, PlexError> {
+        let client = PlexClient::new(self.client_settings(identity))?;
+        client.set_rate_limit(self.plex.requests_per_second);
+        Ok(client)
+    }
+
+    /// Where the token comes from, given this config and the environment.
+    pub fn token_source(&self) -> TokenSource {
+        TokenSource::from_env(self.server.token_file.clone(), self.server.token.clone())
+    }
+}
+
+/// `$CONFIGURATION_DIRECTORY/config.toml` (systemd's
+/// `ConfigurationDirectory=`, first entry), else [`DEFAULT_CONFIG_PATH`].
+pub fn default_path() -> PathBuf {
+    if let Some(dirs) = std::env::var_os("CONFIGURATION_DIRECTORY")
+        && let Some(first) = dirs.to_string_lossy().split(':').find(|s| !s.is_empty())
+    {
+        return PathBuf::from(first).join("config.toml");
+    }
+    PathBuf::from(DEFAULT_CONFIG_PATH)
+}

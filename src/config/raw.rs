@@ -1,0 +1,68 @@
+//! The config as written: plain serde structs, unknown keys refused,
+//! positions kept for the values [`super::validate`] checks.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub(crate) artwork_roots: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(crate) server: RawServer,
+    pub(crate) path_map: Vec<RawPathMap>,
+    pub(crate) scan: RawScan,
+    pub(crate) plex: RawPlex,
+}
+
+/// `[server]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub(crate) url: Option<Spanned<String>>,
+    pub(crate) token_file: Option<Spanned<String>>,
+    pub(crate) token: Option<Spanned<String>>,
+    pub(crate) timeout: Option<Spanned<String>>,
+    pub(crate) ca_file: Option<Spanned<String>>,
+    pub(crate) insecure_skip_verify: Option<Spanned<bool>>,
+    pub(crate) notifications_path: Option<Spanned<String>>,
+    pub(crate) filters: Option<Spanned<String>>,
+}
+
+/// One `[[path_map]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPathMap {
+    pub(crate) from: Spanned<String>,
+    pub(crate) to: Spanned<String>,
+}
+
+/// `[scan]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawScan {
+    pub(crate) parallel: Option<Spanned<i64>>,
+}
+
+/// `[plex]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawPlex {
+    pub(crate) requests_per_second: Option<Spanned<i64>>,
+}
+
+/// The keys each table accepts, for "did you mean" hints.
+pub(crate) const TOP_KEYS: &[&str] = &["server", "path_map", "artwork_roots", "scan", "plex"];
+pub(crate) const SERVER_KEYS: &[&str] = &[
+    "url",
+    "token_file",
+    "token",
+    "timeout",
+    "ca_file",
+    "insecure_skip_verify",
+    "notifications_path",
+    "filters",
+];
+pub(crate) const PATH_MAP_KEYS: &[&str] = &["from", "to"];
+pub(crate) const SCAN_KEYS: &[&str] = &["parallel"];
+pub(crate) const PLEX_KEYS: &[&str] = &["requests_per_second"];

@@ -1,0 +1,209 @@
+//! A Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
+//!
+//! It serves the REST endpoints metarr-plex uses (PROTOCOL.md §4) over an
+//! in-memory [`Library`] that changes state as Plex does, records every
+//! request for tests to assert on, enforces the token, and injects faults.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use metarr_plex::sim::{SimOptions, Simulator};
+//! let sim = Simulator::start(SimOptions::default()).await?;
+//! let url = sim.url(); // http://127.0.0.1:PORT/
+//! # let _ = url;
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod activity;
+mod artwork;
+mod catalogue;
+mod collection;
+mod edit;
+mod fault;
+mod gate;
+mod item;
+mod library;
+mod listener;
+mod matching;
+mod naming;
+mod notify;
+mod params;
+mod playback;
+mod reaction;
+mod recording;
+mod rejection;
+mod render;
+mod routes;
+mod scan;
+mod seed;
+mod shared;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use activity::Activity;
+pub use artwork::{ImageSlot, upload_key};
+pub use catalogue::{Catalogue, CatalogueEntry, CatalogueHit};
+pub use fault::RestFault;
+pub use item::{CollectionInfo, Image, ItemKind, SimItem};
+pub use library::{Library, Section};
+pub use notify::Notification;
+pub use playback::{PlayState, Session};
+pub use recording::RecordedRequest;
+pub use rejection::Rejection;
+pub use scan::ScanOutcome;
+
+use listener::{ListenerControl, SimListener};
+use shared::{Shared, lock};
+
+/// How to start a simulator.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// The token requests must carry.
+    pub token: String,
+    /// Where to listen; loopback only. Port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// The initial state.
+    pub library: Library,
+    /// How long a scan or refresh activity runs (started → ended).
+    pub activity_duration: Duration,
+    /// Send ids in notifications as numbers, as pre-2020 servers did.
+    pub numeric_ids: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> SimOptions {
+        SimOptions {
+            token: "sim-token".into(),
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            library: Library::seeded(),
+            activity_duration: Duration::from_millis(200),
+            numeric_ids: false,
+        }
+    }
+}
+
+/// A running simulator. Cheap to clone; all clones drive the same server.
+#[derive(Clone)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+}
+
+impl Simulator {
+    /// Binds `opts.addr` (refusing non-loopback addresses) and serves.
+    pub async fn start(opts: SimOptions) -> std::io::Result<Simulator> {
+        let control = ListenerControl::bind(opts.addr)?;
+        let shared = Arc::new(Shared::new(
+            opts.library,
+            opts.token,
+            opts.activity_duration,
+            opts.numeric_ids,
+            Arc::clone(&control),
+        ));
+        let app = routes::router(Arc::clone(&shared));
+        let stop = shared.shutdown.clone();
+        shared.tasks.spawn(async move {
+            let server = axum::serve(SimListener(control), app)
+                .with_graceful_shutdown(stop.cancelled_owned());
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "Simulator server stopped.");
+            }
+        });
+        Ok(Simulator { shared })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.shared.listener.addr()
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn url(&self) -> url::Url {
+        let mut u =
+            url::Url::parse("http://127.0.0.1/").unwrap_or_else(|_| unreachable!("constant URL"));
+        let _ = u.set_ip_host(self.addr().ip());
+        let _ = u.set_port(Some(self.addr().port()));
+        u
+    }
+
+    /// The token currently accepted.
+    pub fn token(&self) -> String {
+        lock(&self.shared.token).clone()
+    }
+
+    /// The `machineIdentifier` `/identity` reports.
+    pub fn machine_identifier(&self) -> &str {
+        &self.shared.machine_id
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).all()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
+    /// Reads the state.
+    pub fn with_library<R>(&self, f: impl FnOnce(&Library) -> R) -> R {
+        f(&lock(&self.shared.library))
+    }
+
+    /// Changes the state (test set-up).
+    pub fn with_library_mut<R>(&self, f: impl FnOnce(&mut Library) -> R) -> R {
+        f(&mut lock(&self.shared.library))
+    }
+
+    /// Injects a REST fault. `Refuse` acts at once: the port is closed (and
+    /// open connections with it) before this returns.
+    pub fn inject(&self, fault: RestFault) {
+        match fault {
+            RestFault::Refuse { duration } => self
+                .shared
+                .listener
+                .refuse(duration, self.shared.shutdown.clone()),
+            other => lock(&self.shared.faults).push(other),
+        }
+    }
+
+    /// Every notification the server emits from now on, whether or not a
+    /// WebSocket is open (tests assert on sequences with it).
+    pub fn notifications(&self) -> tokio::sync::broadcast::Receiver<Notification> {
+        self.shared.hub.subscribe()
+    }
+
+    /// Rotates the token: requests with the old one get 401 from now on.
+    pub fn set_token(&self, token: &str) {
+        *lock(&self.shared.token) = token.to_owned();
+    }
+
+    /// Stops serving, ends activities, closes connections.
+    pub async fn shutdown(self) {
+        self.shared.shutdown.cancel();
+        self.shared.listener.close_connections();
+        self.shared.tasks.close();
+        self.shared.tasks.wait().await;
+    }
+}
+
+/// Runs a simulator until `shutdown` completes, for `metarr-plex sim`. Logs
+/// the URL and where the token comes from (never the token itself).
+pub async fn run_standalone(
+    opts: SimOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let default_token = opts.token == SimOptions::default().token;
+    let sim = Simulator::start(opts).await?;
+    tracing::info!(
+        url = %sim.url(),
+        token = if default_token { "the default, `sim-token`" } else { "the one given with --token" },
+        "Simulator listening."
+    );
+    shutdown.await;
+    tracing::info!("Simulator stopping.");
+    sim.shutdown().await;
+    Ok(())
+}
