@@ -9,6 +9,7 @@ mod artwork;
 mod context;
 mod edit;
 mod error;
+mod events;
 mod item;
 mod item_actions;
 mod listing;
@@ -85,6 +86,8 @@ pub enum Command {
     MapPath(map_path::MapPathArgs),
     /// Run the built-in Plex simulator on loopback.
     Sim(sim::SimArgs),
+    /// Print the notification stream as JSON lines (normalized events, or `--raw`).
+    Events(events::EventsArgs),
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -132,6 +135,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
         Command::Sim(a) => sim::run(&ctx, a).await,
+        Command::Events(a) => events::run(&ctx, a).await,
     }
 }
 

@@ -10,6 +10,7 @@ mod client_write;
 mod event;
 mod event_sequence;
 mod listener;
+mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
 mod notification;
