@@ -36,6 +36,10 @@ fn main() {
         child(&mode, addr, count);
         return;
     }
+    if args.iter().any(|a| a == "--stages") {
+        stages();
+        return;
+    }
     let count = args
         .iter()
         .position(|a| a == "--count")
@@ -135,6 +139,8 @@ async fn serve(frames: Arc<Vec<Utf8Bytes>>) -> SocketAddr {
 }
 
 fn child(mode: &str, addr: SocketAddr, count: usize) {
+    // One thread for each reader: on a shared two-core machine a second
+    // worker only adds cross-thread wake-ups to (a).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -197,18 +203,27 @@ async fn ours(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::V
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
     let stop = CancellationToken::new();
     let task = tokio::spawn(listener.run(tx, stop.clone()));
+    // The clock starts at `server.connected`, as the bare reader's does
+    // after its handshake.
+    let _connected = rx.recv().await.expect("connected");
     let start = Instant::now();
     let mut events = 0usize;
+    // One timer for the whole run: a poll of the counters, since the last
+    // frames may produce no event to wake us.
+    let mut check = tokio::time::interval(Duration::from_millis(5));
     loop {
         tokio::select! {
             e = rx.recv() => match e {
                 Some(_) => events += 1,
                 None => break,
             },
-            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+            _ = check.tick() => {}
         }
-        let s = stats.snapshot();
-        if s.frames >= count as u64 && rx.is_empty() {
+        // Drain what is queued without re-arming the select each time.
+        while rx.try_recv().is_ok() {
+            events += 1;
+        }
+        if stats.snapshot().frames >= count as u64 && rx.is_empty() {
             break;
         }
     }
@@ -246,47 +261,54 @@ fn vmhwm_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// A day in the life of a busy server, compressed: 20 players reporting
-/// progress, a scan finding items (timeline 0 → 5), refresh activities,
-/// status lines and transcoder updates. Shapes follow tests/fixtures/ws.
+/// A busy evening on a big server, compressed: 20 players reporting
+/// progress every few seconds (a player changes state now and then, not on
+/// every report), a scan finding episodes (timeline 0/created, then 5), item
+/// refreshes (activity started → updated ×2 → ended), status lines and
+/// transcoder updates. Shapes follow tests/fixtures/ws.
 fn stream(count: usize) -> Vec<Utf8Bytes> {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut out = Vec::with_capacity(count);
-    let states = [
-        "playing",
-        "playing",
-        "playing",
-        "paused",
-        "buffering",
-        "playing",
-    ];
+    let states = ["playing", "paused", "buffering"];
+    let mut players: Vec<(&str, u64, usize)> = (0..20).map(|p| ("playing", 0, p)).collect();
     for i in 0..count {
         let frame = match i % 10 {
             0..=3 => {
-                let session = rng.usize(0..20);
-                let state = if i % 997 == 0 {
-                    "stopped"
-                } else {
-                    states[rng.usize(0..states.len())]
-                };
-                json!({"NotificationContainer": {"type": "playing", "size": 1,
+                let p = rng.usize(0..players.len());
+                let (state, offset, item) = &mut players[p];
+                *offset += 10_000;
+                if rng.u8(0..100) < 3 {
+                    *state = states[rng.usize(0..states.len())];
+                }
+                if rng.u16(0..1000) < 2 {
+                    // The player stops; the next report is a new playback.
+                    *item += 20;
+                    *offset = 0;
+                    *state = "stopped";
+                }
+                let frame = json!({"NotificationContainer": {"type": "playing", "size": 1,
                     "PlaySessionStateNotification": [{
-                        "sessionKey": (session + 1).to_string(),
-                        "clientIdentifier": format!("client-{session}"),
-                        "guid": "", "ratingKey": (2000 + session).to_string(), "url": "",
-                        "key": format!("/library/metadata/{}", 2000 + session),
-                        "viewOffset": (i as u64) * 1000 % 7_200_000, "playQueueItemID": 7000 + session,
-                        "state": state}]}})
+                        "sessionKey": (p + 1).to_string(),
+                        "clientIdentifier": format!("client-{p}"),
+                        "guid": "", "ratingKey": (2000 + *item).to_string(), "url": "",
+                        "key": format!("/library/metadata/{}", 2000 + *item),
+                        "viewOffset": *offset, "playQueueItemID": 7000 + p,
+                        "state": *state}]}});
+                if *state == "stopped" {
+                    *state = "playing";
+                }
+                frame
             }
             4 | 5 => {
                 let item = 40_000 + i / 10;
-                let state = if i % 20 < 10 { 0 } else { 5 };
+                let created = i % 10 == 4;
                 let mut entry = json!({"identifier": "com.plexapp.plugins.library",
                     "sectionID": "8", "itemID": item.to_string(), "parentItemID": "39990",
                     "rootItemID": "39980", "type": 4, "title": format!("Show S01 E{}", i % 300),
-                    "state": state, "updatedAt": 1_669_339_641 + i as i64});
-                if state == 0 {
+                    "state": if created { 0 } else { 5 }, "updatedAt": 1_669_339_641 + i as i64});
+                if created {
                     entry["metadataState"] = json!("created");
+                    entry["title"] = json!("");
                 }
                 json!({"NotificationContainer": {"type": "timeline", "size": 1, "TimelineEntry": [entry]}})
             }
@@ -322,4 +344,61 @@ fn stream(count: usize) -> Vec<Utf8Bytes> {
         out.push(Utf8Bytes::from(frame.to_string()));
     }
     out
+}
+
+/// Diagnostic: the cost of each stage without sockets (`-- --stages`).
+fn stages() {
+    use metarr_plex::plex::listener::Pipeline;
+    let frames = stream(DEFAULT_COUNT);
+    let t = Instant::now();
+    for f in &frames {
+        let v: serde_json::Value = serde_json::from_str(f).expect("json");
+        std::hint::black_box(v);
+    }
+    println!("Value parse:     {:?}", t.elapsed());
+    let t = Instant::now();
+    for f in &frames {
+        std::hint::black_box(metarr_plex::plex::notification::parse_frame(f).expect("frame"));
+    }
+    println!("parse_frame:     {:?}", t.elapsed());
+    let mut n = Normalizer::new(NormalizerConfig::default());
+    let now = std::time::Instant::now();
+    let parsed: Vec<_> = frames
+        .iter()
+        .map(|f| metarr_plex::plex::notification::parse_frame(f).expect("frame"))
+        .collect();
+    let t = Instant::now();
+    let mut events = 0;
+    for ns in &parsed {
+        for x in ns {
+            events += n.ingest(x, now).len();
+        }
+    }
+    println!("normalize only:  {:?} ({events} events)", t.elapsed());
+    let t = Instant::now();
+    for ns in &parsed {
+        for x in ns {
+            std::hint::black_box(x.raw().clone());
+        }
+    }
+    println!("raw clone each:  {:?}", t.elapsed());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let mut p = NormalizedPipeline::new(Normalizer::new(NormalizerConfig::default()));
+        let mut out = Vec::new();
+        let t = Instant::now();
+        for f in &frames {
+            let _ = p.frame(f, tokio::time::Instant::now(), &mut out);
+            out.clear();
+        }
+        println!("pipeline.frame:  {:?}", t.elapsed());
+    });
+    let t = Instant::now();
+    for _ in 0..events {
+        std::hint::black_box(Event::new(metarr_plex::event::EventName::PlaybackPaused));
+    }
+    println!("Event::new x{events}: {:?}", t.elapsed());
 }

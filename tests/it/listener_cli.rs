@@ -95,6 +95,11 @@ async fn events_prints_normalized_events_as_json_lines() {
     );
     assert_eq!(lines[1]["session"]["key"], "7");
     assert_eq!(lines[1]["item"]["id"], "2174");
+    assert_eq!(
+        lines[1]["raw"]["sessionKey"], "7",
+        "events keep the raw entry"
+    );
+    assert_eq!(lines[2]["raw"]["metadataState"], "created");
     assert_eq!(lines[2]["item"]["id"], "500");
     assert_eq!(lines[2]["section"]["id"], "1");
     assert!(stderr.contains("Listening to ws://"), "{stderr}");

@@ -56,6 +56,31 @@ pub(crate) fn read_frame(text: &str, mut each: impl FnMut(Notification)) -> Resu
     }
 }
 
+/// Lifts the entry's JSON out of a notification (leaving `null`), so it
+/// can be moved into an event instead of deep-copied.
+pub(crate) fn take_raw(n: &mut Notification) -> serde_json::Value {
+    std::mem::take(raw_mut(n))
+}
+
+fn raw_mut(n: &mut Notification) -> &mut serde_json::Value {
+    match n {
+        Notification::Playing(x) => &mut x.raw,
+        Notification::Timeline(x) => &mut x.raw,
+        Notification::Activity(x) => &mut x.raw,
+        Notification::Status(x) => &mut x.raw,
+        Notification::Progress(x) => &mut x.raw,
+        Notification::Reachability(x) => &mut x.raw,
+        Notification::BackgroundProcessingQueue(x) => &mut x.raw,
+        Notification::Transcode { session, .. } => &mut session.raw,
+        Notification::Preference(x) => &mut x.raw,
+        Notification::UpdateStateChange(x) => &mut x.raw,
+        Notification::Account(x) => &mut x.raw,
+        Notification::ProviderContentChange(x) => &mut x.raw,
+        Notification::Log(x) => &mut x.raw,
+        Notification::Unknown { raw, .. } => raw,
+    }
+}
+
 fn malformed(e: FrameError) -> Malformed {
     let mut detail = e.to_string();
     if detail.len() > 300 {
@@ -79,10 +104,10 @@ pub struct RawPipeline;
 
 impl Pipeline for RawPipeline {
     fn frame(&mut self, text: &str, _now: Instant, out: &mut Vec<Event>) -> Result<(), Malformed> {
-        read_frame(text, |notification| {
+        read_frame(text, |mut notification| {
             let mut event = Event::new(EventName::Notification);
             event.notification_type = Some(notification.notification_type().to_owned());
-            event.raw = notification.raw().clone();
+            event.raw = take_raw(&mut notification);
             out.push(event);
         })
     }

@@ -92,6 +92,9 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut tick = interval_at(start + TICK, TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The idle timer is only re-armed when it fires: resetting a timer per
+    // frame costs more than reading the frame. `last_inbound` is the truth.
+    let mut last_inbound = start;
     let idle = sleep(timing.idle_timeout);
     tokio::pin!(idle);
 
@@ -155,7 +158,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 }
             }
             msg = socket.next() => {
-                idle.as_mut().reset(Instant::now() + timing.idle_timeout);
+                last_inbound = Instant::now();
                 match msg {
                     None => return SessionEnd::Closed("connection ended".to_owned()),
                     Some(Err(e)) => return SessionEnd::Failed(e.to_string()),
@@ -167,7 +170,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                                 // share this thread) before anything is dropped.
                                 tokio::task::yield_now().await;
                             }
-                            outlet.frame(&text, Instant::now());
+                            outlet.frame(&text, last_inbound);
                         } else if held.len() < HOLD_LIMIT {
                             held.push_back(text);
                         } else {
@@ -203,7 +206,13 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                     reconciling = Some(begin(outlet));
                 }
             }
-            () = &mut idle => return SessionEnd::Stale(timing.idle_timeout),
+            () = &mut idle => {
+                let deadline = last_inbound + timing.idle_timeout;
+                if Instant::now() >= deadline {
+                    return SessionEnd::Stale(timing.idle_timeout);
+                }
+                idle.as_mut().reset(deadline);
+            }
         }
     }
 }
