@@ -114,7 +114,12 @@ impl Activities {
             progress: a.activity.progress,
         };
         let known = self.tracked.contains_key(uuid);
-        let t = self.tracked.entry(a.uuid.clone()).or_default();
+        if !known {
+            self.tracked.insert(a.uuid.clone(), Tracked::default());
+        }
+        let Some(t) = self.tracked.get_mut(uuid) else {
+            return Vec::new();
+        };
         if t.kind.is_empty() {
             t.kind = a.activity.kind.clone();
         }

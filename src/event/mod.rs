@@ -49,8 +49,9 @@ pub struct Event {
     /// and as a hint on the others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_type: Option<String>,
-    /// True when the event was inferred while reconciling after a reconnect
-    /// rather than received as it happened.
+    /// True when the event was inferred rather than received as it happened:
+    /// reconciliation after a reconnect, a session's stale timeout, or the
+    /// sessions and activities a server restart ended.
     #[serde(default)]
     pub synthetic: bool,
     /// True when one of our own actions caused it (the loop guard); rules
@@ -150,8 +151,10 @@ pub struct ActivityRef {
     pub kind: String,
     /// `started`, `updated` or `ended`.
     pub event: String,
+    /// The activity title, e.g. `Scanning`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// What it is working on now (a folder, a refresh phase).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtitle: Option<String>,
     /// 0–100, or -1 when Plex cannot tell.

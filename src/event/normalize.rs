@@ -80,8 +80,8 @@ impl Stamp<'_> {
         e.server = self.server.cloned();
         e.synthetic = self.synthetic;
         if let Some(n) = self.notification {
+            // `raw` is filled by `ingest`, once per entry.
             e.notification_type = Some(n.notification_type().to_owned());
-            e.raw = n.raw().clone();
         }
         e
     }
@@ -156,6 +156,20 @@ impl Normalizer {
     /// The events one notification entry means (often none: most `playing`
     /// frames repeat the state).
     pub fn ingest(&mut self, n: &Notification, now: Instant) -> Vec<Event> {
+        let mut events = self.events_for(n, now);
+        // The entry's JSON is only built for the frames that mean something.
+        if let Some((last, rest)) = events.split_last_mut() {
+            let raw = n.raw().clone();
+            for e in rest {
+                e.raw = raw.clone();
+            }
+            last.raw = raw;
+        }
+        events
+    }
+
+    /// The events of one entry, with `raw` left for the caller to fill.
+    fn events_for(&mut self, n: &Notification, now: Instant) -> Vec<Event> {
         if let Notification::Timeline(t) = n {
             self.item_sections.learn_timeline(t);
         }
@@ -267,7 +281,7 @@ impl Normalizer {
             e.synthetic = false;
             e
         }];
-        events.extend(self.sessions.reset(&stamp));
+        events.extend(self.sessions.reset(now, &stamp));
         events.extend(self.activities.reset(&stamp));
         self.finish(events, now)
     }

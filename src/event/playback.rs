@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use super::normalize::Stamp;
-use super::recent::RecentSet;
+use super::recent::RecentMap;
 use super::reconcile::LiveSession;
 use super::{Event, EventName, ItemRef, SessionRef};
 use crate::plex::notification::{PlaySessionState, PlayState};
@@ -27,11 +27,17 @@ use crate::plex::notification::{PlaySessionState, PlayState};
 /// a REST listing that lags behind a live stop must not revive them.
 const ENDED_MEMORY: usize = 1024;
 
+/// How long after its end a session's frames count as late echoes. Short,
+/// because a server restart we failed to notice reuses session keys, and a
+/// genuinely new session under a reused key must not be swallowed.
+const LATE_FRAME_WINDOW: Duration = Duration::from_secs(120);
+
 /// All tracked sessions.
 #[derive(Debug)]
 pub(crate) struct Sessions {
     tracked: HashMap<String, Tracked>,
-    ended: RecentSet<(String, Option<String>)>,
+    /// When each recently ended session ended.
+    ended: RecentMap<(String, Option<String>), Instant>,
     stale_after: Duration,
 }
 
@@ -40,7 +46,9 @@ pub(crate) struct Sessions {
 enum Phase {
     /// Seen only buffering (or an unknown state): not announced yet.
     Pending,
+    /// Announced, last reported playing.
     Playing,
+    /// Announced, last reported paused.
     Paused,
 }
 
@@ -78,7 +86,7 @@ impl Sessions {
     pub(crate) fn new(stale_after: Duration) -> Sessions {
         Sessions {
             tracked: HashMap::new(),
-            ended: RecentSet::new(ENDED_MEMORY),
+            ended: RecentMap::new(ENDED_MEMORY),
             stale_after,
         }
     }
@@ -102,14 +110,14 @@ impl Sessions {
         };
         let mut out = Vec::new();
         if p.state == PlayState::Stopped {
-            self.stop(&seen, stamp, &mut out);
+            self.stop(&seen, now, stamp, &mut out);
         } else {
             self.advance(&seen, now, stamp, &mut out);
         }
         out
     }
 
-    fn stop(&mut self, seen: &Seen<'_>, stamp: &Stamp<'_>, out: &mut Vec<Event>) {
+    fn stop(&mut self, seen: &Seen<'_>, now: Instant, stamp: &Stamp<'_>, out: &mut Vec<Event>) {
         // Under a tracked key the stop ends that session, even if the frame
         // names another item: that item never started under this key.
         let key = if self.tracked.contains_key(seen.key) {
@@ -119,12 +127,14 @@ impl Sessions {
         };
         let Some(key) = key else { return };
         if key != seen.key {
-            self.ended
-                .insert((seen.key.to_owned(), seen.rating_key.map(str::to_owned)));
+            self.ended.insert(
+                (seen.key.to_owned(), seen.rating_key.map(str::to_owned)),
+                now,
+            );
         }
         if let Some(mut t) = self.tracked.remove(&key) {
             t.view_offset_ms = seen.view_offset_ms.or(t.view_offset_ms);
-            self.end(&key, t, stamp, out);
+            self.end(&key, t, now, stamp, out);
         }
     }
 
@@ -146,8 +156,16 @@ impl Sessions {
     }
 
     /// Forgets a session, announcing its stop if its start was announced.
-    fn end(&mut self, key: &str, t: Tracked, stamp: &Stamp<'_>, out: &mut Vec<Event>) {
-        self.ended.insert((key.to_owned(), t.rating_key.clone()));
+    fn end(
+        &mut self,
+        key: &str,
+        t: Tracked,
+        now: Instant,
+        stamp: &Stamp<'_>,
+        out: &mut Vec<Event>,
+    ) {
+        self.ended
+            .insert((key.to_owned(), t.rating_key.clone()), now);
         if t.phase != Phase::Pending {
             out.push(self::event(
                 stamp,
@@ -166,27 +184,37 @@ impl Sessions {
         {
             // A client that moved to the next item without a stop.
             if let Some(t) = self.tracked.remove(seen.key) {
-                self.end(seen.key, t, stamp, out);
+                self.end(seen.key, t, now, stamp, out);
             }
         }
-        let ended_key = (seen.key.to_owned(), seen.rating_key.map(str::to_owned));
-        if !self.tracked.contains_key(seen.key) && self.ended.contains(&ended_key) {
-            return; // A late frame of a session already stopped.
+        // The common case — another frame of a known session — allocates nothing.
+        if !self.tracked.contains_key(seen.key) {
+            let ended_key = (seen.key.to_owned(), seen.rating_key.map(str::to_owned));
+            let late = self
+                .ended
+                .get(&ended_key)
+                .is_some_and(|at| now.saturating_duration_since(*at) < LATE_FRAME_WINDOW);
+            if late {
+                return; // An echo of a session that just stopped.
+            }
+            self.tracked.insert(
+                ended_key.0,
+                Tracked {
+                    rating_key: None,
+                    client_identifier: None,
+                    phase: Phase::Pending,
+                    buffering: false,
+                    last_seen: now,
+                    view_offset_ms: None,
+                    section_id: None,
+                    kind: None,
+                    title: None,
+                },
+            );
         }
-        let t = self
-            .tracked
-            .entry(seen.key.to_owned())
-            .or_insert_with(|| Tracked {
-                rating_key: None,
-                client_identifier: None,
-                phase: Phase::Pending,
-                buffering: false,
-                last_seen: now,
-                view_offset_ms: None,
-                section_id: None,
-                kind: None,
-                title: None,
-            });
+        let Some(t) = self.tracked.get_mut(seen.key) else {
+            return;
+        };
         t.last_seen = now;
         if t.rating_key.is_none() {
             t.rating_key = seen.rating_key.map(str::to_owned);
@@ -217,7 +245,7 @@ impl Sessions {
         let mut out = Vec::new();
         for key in due {
             if let Some(t) = self.tracked.remove(&key) {
-                self.end(&key, t, stamp, &mut out);
+                self.end(&key, t, now, stamp, &mut out);
             }
         }
         out
@@ -242,7 +270,7 @@ impl Sessions {
         gone.sort();
         for key in gone {
             if let Some(t) = self.tracked.remove(&key) {
-                self.end(&key, t, stamp, &mut out);
+                self.end(&key, t, now, stamp, &mut out);
             }
         }
         for s in live.iter().filter(|s| !s.session_key.is_empty()) {
@@ -270,13 +298,13 @@ impl Sessions {
     }
 
     /// The server restarted: every tracked session ended with it.
-    pub(crate) fn reset(&mut self, stamp: &Stamp<'_>) -> Vec<Event> {
+    pub(crate) fn reset(&mut self, now: Instant, stamp: &Stamp<'_>) -> Vec<Event> {
         let mut keys: Vec<String> = self.tracked.keys().cloned().collect();
         keys.sort();
         let mut out = Vec::new();
         for key in keys {
             if let Some(t) = self.tracked.remove(&key) {
-                self.end(&key, t, stamp, &mut out);
+                self.end(&key, t, now, stamp, &mut out);
             }
         }
         // Keys are reused by the new server instance; old ones mean nothing.

@@ -2,57 +2,78 @@
 //! added items), so a repeated frame or a reconciliation right after a live
 //! event does not produce the event twice.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
-/// A set that forgets its oldest key once it holds `capacity` keys.
+/// A map that forgets its oldest key once it holds `capacity` keys.
 ///
 /// Plex repeats itself within seconds, not days: a few thousand keys cover
 /// every duplicate we know of while keeping memory flat on a busy server.
 #[derive(Debug)]
-pub(crate) struct RecentSet<K> {
+pub(crate) struct RecentMap<K, V> {
     order: VecDeque<K>,
-    keys: HashSet<K>,
+    entries: HashMap<K, V>,
     capacity: usize,
 }
 
-impl<K: Eq + Hash + Clone> RecentSet<K> {
+impl<K: Eq + Hash + Clone, V> RecentMap<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
-        RecentSet {
+        RecentMap {
             order: VecDeque::new(),
-            keys: HashSet::new(),
+            entries: HashMap::new(),
             capacity: capacity.max(1),
         }
     }
 
-    /// Remembers `key`; returns false if it was already remembered.
-    pub(crate) fn insert(&mut self, key: K) -> bool {
-        if self.keys.contains(&key) {
+    /// Remembers `key` with `value` (replacing an older value); returns
+    /// false if the key was already remembered.
+    pub(crate) fn insert(&mut self, key: K, value: V) -> bool {
+        if let Some(old) = self.entries.get_mut(&key) {
+            *old = value;
             return false;
         }
         if self.order.len() == self.capacity
             && let Some(oldest) = self.order.pop_front()
         {
-            self.keys.remove(&oldest);
+            self.entries.remove(&oldest);
         }
         self.order.push_back(key.clone());
-        self.keys.insert(key);
+        self.entries.insert(key, value);
         true
     }
 
-    pub(crate) fn contains(&self, key: &K) -> bool {
-        self.keys.contains(key)
+    pub(crate) fn get(&self, key: &K) -> Option<&V> {
+        self.entries.get(key)
     }
 
     pub(crate) fn clear(&mut self) {
         self.order.clear();
-        self.keys.clear();
+        self.entries.clear();
+    }
+}
+
+/// A [`RecentMap`] without values.
+#[derive(Debug)]
+pub(crate) struct RecentSet<K>(RecentMap<K, ()>);
+
+impl<K: Eq + Hash + Clone> RecentSet<K> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        RecentSet(RecentMap::new(capacity))
+    }
+
+    /// Remembers `key`; returns false if it was already remembered.
+    pub(crate) fn insert(&mut self, key: K) -> bool {
+        self.0.insert(key, ())
+    }
+
+    pub(crate) fn contains(&self, key: &K) -> bool {
+        self.0.get(key).is_some()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::RecentSet;
+    use super::{RecentMap, RecentSet};
 
     #[test]
     fn forgets_the_oldest_key_past_capacity() {
@@ -63,5 +84,15 @@ mod tests {
         s.insert(3);
         assert!(!s.contains(&1));
         assert!(s.contains(&2) && s.contains(&3));
+    }
+
+    #[test]
+    fn reinserting_updates_the_value() {
+        let mut m = RecentMap::new(4);
+        m.insert("a", 1);
+        assert!(!m.insert("a", 2));
+        assert_eq!(m.get(&"a"), Some(&2));
+        m.clear();
+        assert_eq!(m.get(&"a"), None);
     }
 }

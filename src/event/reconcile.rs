@@ -37,7 +37,9 @@ pub struct LiveActivity {
     pub section_id: Option<String>,
     /// The item id from `Context.key`, for refreshes.
     pub item_id: Option<String>,
+    /// Shown as the event's title.
     pub title: Option<String>,
+    /// Shown as the event's subtitle.
     pub subtitle: Option<String>,
     /// 0–100, or -1.
     pub progress: Option<i64>,
@@ -52,6 +54,7 @@ pub struct AddedItem {
     pub section_id: String,
     /// `movie`, `episode`…
     pub kind: Option<String>,
+    /// Shown as the event's title.
     pub title: Option<String>,
     /// `addedAt`, epoch seconds; compared with the watermark.
     pub added_at: i64,

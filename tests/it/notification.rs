@@ -4,6 +4,9 @@
 use metarr_plex::plex::notification::{
     Notification, PlayState, TranscodePhase, parse_frame, parse_frame_entries, parse_sse,
 };
+use std::time::{Duration, Instant};
+
+use metarr_plex::event::{Normalizer, NormalizerConfig};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -529,6 +532,14 @@ proptest! {
         let wrapped = json!({"NotificationContainer": {"type": kind, "size": 1, "PlaySessionStateNotification": v.clone(), "TimelineEntry": v.clone(), "ActivityNotification": v.clone(), "StatusNotification": v.clone(), "LogSentNotification": v.clone(), "TranscodeSession": v.clone()}});
         let _ = parse_frame_entries(&wrapped.to_string());
         let as_list = json!({"NotificationContainer": {"type": kind, "size": 1, "_children": [v.clone(), v]}});
-        let _ = parse_frame_entries(&as_list.to_string());
+        // Whatever parses must also normalize without panicking.
+        let mut normalizer = Normalizer::new(NormalizerConfig::default());
+        let now = Instant::now();
+        for text in [wrapped.to_string(), as_list.to_string()] {
+            for n in parse_frame_entries(&text).into_iter().flatten().flatten() {
+                let _ = normalizer.ingest(&n, now);
+            }
+        }
+        let _ = normalizer.tick(now + Duration::from_secs(3600));
     }
 }

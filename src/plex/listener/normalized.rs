@@ -4,7 +4,7 @@
 
 use tokio::time::Instant;
 
-use super::pipeline::{Malformed, Pipeline, read_frame, take_raw};
+use super::pipeline::{Malformed, Pipeline, read_frame};
 use super::reconcile::Snapshot;
 use crate::event::{
     AddedItem, Event, LiveActivity, LiveSession, Normalizer, SectionRef, ServerRef,
@@ -29,15 +29,8 @@ impl Pipeline for NormalizedPipeline {
     fn frame(&mut self, text: &str, now: Instant, out: &mut Vec<Event>) -> Result<(), Malformed> {
         let now = now.into_std();
         let normalizer = &mut self.normalizer;
-        read_frame(text, |mut notification| {
-            // The normalizer copies the entry's JSON into each event it
-            // makes; a deep copy costs as much as parsing the frame did. So
-            // the JSON is lifted out first and moved into the events after
-            // (copied only when one entry yields several events).
-            let raw = take_raw(&mut notification);
-            let first = out.len();
+        read_frame(text, |notification| {
             out.extend(normalizer.ingest(&notification, now));
-            give_raw(&mut out[first..], raw);
         })
     }
 
@@ -75,18 +68,6 @@ impl Pipeline for NormalizedPipeline {
         let (events, watermark) = n.reconcile_added(&added, snapshot.added_since, now);
         out.extend(events);
         watermark
-    }
-}
-
-/// Puts `raw` into every event that came from the entry (those the
-/// normalizer left without one), moving it into the last.
-fn give_raw(events: &mut [Event], raw: serde_json::Value) {
-    let mut pending: Vec<&mut Event> = events.iter_mut().filter(|e| e.raw.is_null()).collect();
-    if let Some(last) = pending.pop() {
-        for e in pending {
-            e.raw = raw.clone();
-        }
-        last.raw = raw;
     }
 }
 

@@ -56,31 +56,6 @@ pub(crate) fn read_frame(text: &str, mut each: impl FnMut(Notification)) -> Resu
     }
 }
 
-/// Lifts the entry's JSON out of a notification (leaving `null`), so it
-/// can be moved into an event instead of deep-copied.
-pub(crate) fn take_raw(n: &mut Notification) -> serde_json::Value {
-    std::mem::take(raw_mut(n))
-}
-
-fn raw_mut(n: &mut Notification) -> &mut serde_json::Value {
-    match n {
-        Notification::Playing(x) => &mut x.raw,
-        Notification::Timeline(x) => &mut x.raw,
-        Notification::Activity(x) => &mut x.raw,
-        Notification::Status(x) => &mut x.raw,
-        Notification::Progress(x) => &mut x.raw,
-        Notification::Reachability(x) => &mut x.raw,
-        Notification::BackgroundProcessingQueue(x) => &mut x.raw,
-        Notification::Transcode { session, .. } => &mut session.raw,
-        Notification::Preference(x) => &mut x.raw,
-        Notification::UpdateStateChange(x) => &mut x.raw,
-        Notification::Account(x) => &mut x.raw,
-        Notification::ProviderContentChange(x) => &mut x.raw,
-        Notification::Log(x) => &mut x.raw,
-        Notification::Unknown { raw, .. } => raw,
-    }
-}
-
 fn malformed(e: FrameError) -> Malformed {
     let mut detail = e.to_string();
     if detail.len() > 300 {
@@ -104,10 +79,12 @@ pub struct RawPipeline;
 
 impl Pipeline for RawPipeline {
     fn frame(&mut self, text: &str, _now: Instant, out: &mut Vec<Event>) -> Result<(), Malformed> {
-        read_frame(text, |mut notification| {
+        read_frame(text, |notification| {
             let mut event = Event::new(EventName::Notification);
             event.notification_type = Some(notification.notification_type().to_owned());
-            event.raw = take_raw(&mut notification);
+            // One parse of the kept entry text, straight into the event.
+            let entry = notification.into_raw();
+            event.raw = serde_json::from_str(entry.get()).unwrap_or_default();
             out.push(event);
         })
     }

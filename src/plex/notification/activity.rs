@@ -1,5 +1,6 @@
 //! `activity` notifications: server jobs (scans, refreshes…) starting, progressing, ending.
 
+use super::raw::RawEntry;
 use serde::Deserialize;
 
 use super::lenient::{opt_bool, opt_int, opt_text};
@@ -18,7 +19,7 @@ pub struct ActivityNotification {
     pub activity: Activity,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// The activity itself.
@@ -31,10 +32,13 @@ pub struct Activity {
     /// `library.update.section`, `library.refresh.items`, … (open-ended).
     #[serde(rename = "type")]
     pub kind: String,
+    /// Whether `DELETE /activities/{uuid}` can stop it.
     #[serde(default, deserialize_with = "opt_bool")]
     pub cancellable: Option<bool>,
+    /// The account that started it (1 = the owner).
     #[serde(default, rename = "userID", deserialize_with = "opt_text")]
     pub user_id: Option<String>,
+    /// E.g. `Refreshing`, `Scanning`.
     #[serde(default, deserialize_with = "opt_text")]
     pub title: Option<String>,
     /// For scans, the folder or item being scanned; for refreshes, the phase.
@@ -63,13 +67,16 @@ pub struct ActivityContext {
         deserialize_with = "opt_string_or_number"
     )]
     pub library_section_id: Option<String>,
+    /// Whether the item's files were reachable.
     #[serde(default, deserialize_with = "opt_bool")]
     pub accessible: Option<bool>,
+    /// Whether the item's files exist.
     #[serde(default, deserialize_with = "opt_bool")]
     pub exists: Option<bool>,
     /// On a refresh's end: whether anything changed.
     #[serde(default, deserialize_with = "opt_bool")]
     pub refreshed: Option<bool>,
+    /// On a refresh's end: whether media analysis changed anything.
     #[serde(default, deserialize_with = "opt_bool")]
     pub analyzed: Option<bool>,
 }

@@ -1,27 +1,37 @@
 //! Reading containers: the WebSocket frame, the historic `_children` form,
 //! the bare container python-plexapi hands out, and SSE `data:` lines.
+//!
+//! The frame is walked without building a JSON tree: the two container
+//! levels are read as borrowed raw slices, each entry is deserialized
+//! straight into its typed struct, and the entry's text is kept as
+//! [`RawEntry`] for the (few) events that carry it.
 
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use super::raw::RawEntry;
 use super::{FrameError, Notification, TranscodePhase};
 
 /// How to read the entries of one known notification type.
 struct Kind {
     notification_type: &'static str,
     child_key: &'static str,
-    read: fn(Value) -> Result<Notification, serde_json::Error>,
+    read: fn(&RawValue) -> Result<Notification, serde_json::Error>,
 }
 
 /// Entry structs keep the JSON they were read from.
 trait WithRaw: DeserializeOwned {
-    fn set_raw(&mut self, raw: Value);
+    fn set_raw(&mut self, raw: RawEntry);
 }
 
 macro_rules! with_raw {
     ($($t:ty),*) => {$(
         impl WithRaw for $t {
-            fn set_raw(&mut self, raw: Value) {
+            fn set_raw(&mut self, raw: RawEntry) {
                 self.raw = raw;
             }
         }
@@ -44,10 +54,10 @@ with_raw!(
     super::LogSent
 );
 
-/// Reads a typed view of `entry` (borrowing from it), then moves `entry` in as `raw`.
-fn typed<T: WithRaw>(entry: Value) -> Result<T, serde_json::Error> {
-    let mut t = T::deserialize(&entry)?;
-    t.set_raw(entry);
+/// Reads the typed view of one entry and keeps its text.
+fn typed<T: WithRaw>(entry: &RawValue) -> Result<T, serde_json::Error> {
+    let mut t: T = serde_json::from_str(entry.get())?;
+    t.set_raw(RawEntry::new(entry));
     Ok(t)
 }
 
@@ -104,6 +114,102 @@ const KINDS: &[Kind] = &[
     kind!("log", "LogSentNotification", Log),
 ];
 
+/// A JSON string, borrowed from the frame unless it has escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+/// The members of a JSON object, values left unparsed.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor;
+        impl<'de> Visitor<'de> for FieldsVisitor {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::new();
+                while let Some((Text(key), value)) = map.next_entry::<Text<'de>, &'de RawValue>()? {
+                    fields.push((key, value));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(FieldsVisitor)
+    }
+}
+
+/// The top level of a frame: its members, with a `NotificationContainer`
+/// read in the same pass (the frame text is walked once, not twice).
+struct Root<'a> {
+    container: Option<Fields<'a>>,
+    fields: Fields<'a>,
+}
+
+impl<'de> Deserialize<'de> for Root<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RootVisitor;
+        impl<'de> Visitor<'de> for RootVisitor {
+            type Value = Root<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Root<'de>, A::Error> {
+                let mut root = Root {
+                    container: None,
+                    fields: Fields(Vec::new()),
+                };
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    if key == "NotificationContainer" {
+                        root.container = Some(map.next_value::<Fields<'de>>()?);
+                    } else {
+                        root.fields
+                            .0
+                            .push((key, map.next_value::<&'de RawValue>()?));
+                    }
+                }
+                Ok(root)
+            }
+        }
+        d.deserialize_map(RootVisitor)
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+/// Reads `text` as `T`: not JSON is [`FrameError::NotJson`], JSON of
+/// another shape is [`FrameError::NoContainer`].
+fn object<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, FrameError> {
+    serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => FrameError::NoContainer,
+        _ => FrameError::NotJson(e.to_string()),
+    })
+}
+
 /// Reads one WebSocket text frame into one notification per entry.
 ///
 /// Accepts `{"NotificationContainer":{…}}`, a bare container (what
@@ -119,18 +225,17 @@ pub fn parse_frame(text: &str) -> Result<Vec<Notification>, FrameError> {
 pub fn parse_frame_entries(
     text: &str,
 ) -> Result<Vec<Result<Notification, FrameError>>, FrameError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| FrameError::NotJson(e.to_string()))?;
-    let Value::Object(mut root) = value else {
-        return Err(FrameError::NoContainer);
-    };
-    let container = match root.remove("NotificationContainer") {
-        Some(Value::Object(c)) => c,
-        Some(_) => return Err(FrameError::NoContainer),
-        None if root.contains_key("type") => root,
+    let root: Root<'_> = object(text)?;
+    let container = match root.container {
+        Some(container) => container,
+        None if root.fields.get("type").is_some() => root.fields,
         None => return Err(FrameError::NoContainer),
     };
-    read_container(container)
+    let notification_type = container
+        .get("type")
+        .and_then(|t| serde_json::from_str::<Text<'_>>(t.get()).ok())
+        .ok_or(FrameError::NoType)?;
+    read_container(&notification_type.0, &container)
 }
 
 /// Reads one Server-Sent Event: `event:` is the notification type, `data:`
@@ -144,22 +249,14 @@ pub fn parse_sse(event: &str, data: &str) -> Result<Vec<Notification>, FrameErro
         // No type on the event line: the data must say it itself.
         return parse_frame(data);
     }
-    let value: Value =
-        serde_json::from_str(data).map_err(|e| FrameError::NotJson(e.to_string()))?;
-    let Value::Object(mut container) = value else {
-        return Err(FrameError::NoContainer);
-    };
-    container.insert("type".to_owned(), Value::String(event.to_owned()));
-    read_container(container)?.into_iter().collect()
+    let container: Fields<'_> = object(data)?;
+    read_container(event, &container)?.into_iter().collect()
 }
 
 fn read_container(
-    mut container: Map<String, Value>,
+    notification_type: &str,
+    container: &Fields<'_>,
 ) -> Result<Vec<Result<Notification, FrameError>>, FrameError> {
-    let notification_type = match container.remove("type") {
-        Some(Value::String(t)) => t,
-        _ => return Err(FrameError::NoType),
-    };
     let Some(kind) = KINDS
         .iter()
         .find(|k| k.notification_type == notification_type)
@@ -167,30 +264,27 @@ fn read_container(
         return Ok(read_unknown(notification_type, container));
     };
     let entries = match container
-        .remove(kind.child_key)
-        .or_else(|| container.remove("_children"))
+        .get(kind.child_key)
+        .or_else(|| container.get("_children"))
     {
         Some(entries) => entries,
-        None if is_empty_container(&container) => return Ok(Vec::new()),
+        None if is_empty_container(container) => return Ok(Vec::new()),
         None => {
             return Err(FrameError::MissingEntries {
-                notification_type,
+                notification_type: notification_type.to_owned(),
                 child_key: kind.child_key,
             });
         }
     };
-    let entries = match entries {
-        Value::Array(list) => list,
-        // SSE sends the child as one object; accept it on the WebSocket too.
-        object @ Value::Object(_) => vec![object],
-        _ => return Err(FrameError::EntriesNotAList { notification_type }),
-    };
+    let entries = list(entries).ok_or_else(|| FrameError::EntriesNotAList {
+        notification_type: notification_type.to_owned(),
+    })?;
     Ok(entries
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
             (kind.read)(entry).map_err(|e| FrameError::BadEntry {
-                notification_type: notification_type.clone(),
+                notification_type: notification_type.to_owned(),
                 index,
                 reason: e.to_string(),
             })
@@ -198,45 +292,53 @@ fn read_container(
         .collect())
 }
 
+/// The entries of a child value: an array's elements, or a single object
+/// (SSE sends one object; accept it on the WebSocket too).
+fn list(raw: &RawValue) -> Option<Vec<&RawValue>> {
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'[') => serde_json::from_str(raw.get()).ok(),
+        Some(b'{') => Some(vec![raw]),
+        _ => None,
+    }
+}
+
 /// `size: 0` (or nothing at all besides the type) is an empty notification, not a broken one.
-fn is_empty_container(container: &Map<String, Value>) -> bool {
+fn is_empty_container(container: &Fields<'_>) -> bool {
     match container.get("size") {
-        Some(size) => size.as_u64() == Some(0) || size.as_str() == Some("0"),
-        None => container.is_empty(),
+        Some(size) => matches!(size.get().trim(), "0" | "\"0\""),
+        None => container.0.len() <= 1,
     }
 }
 
 /// An unknown type: every list (or object) under any key is taken as its
 /// entries; a container with only scalars is one entry itself.
-fn read_unknown(
-    kind: String,
-    mut container: Map<String, Value>,
-) -> Vec<Result<Notification, FrameError>> {
-    container.remove("size");
+fn read_unknown(kind: &str, container: &Fields<'_>) -> Vec<Result<Notification, FrameError>> {
+    let unknown = |raw: RawEntry| {
+        Ok(Notification::Unknown {
+            kind: kind.to_owned(),
+            raw,
+        })
+    };
     let mut out = Vec::new();
-    let mut scalars = Map::new();
-    for (key, value) in container {
-        match value {
-            Value::Array(list) => out.extend(list.into_iter().map(|raw| {
-                Ok(Notification::Unknown {
-                    kind: kind.clone(),
-                    raw,
-                })
-            })),
-            raw @ Value::Object(_) => out.push(Ok(Notification::Unknown {
-                kind: kind.clone(),
-                raw,
-            })),
-            scalar => {
-                scalars.insert(key, scalar);
+    let mut scalars = serde_json::Map::new();
+    for (key, value) in &container.0 {
+        if key == "type" || key == "size" {
+            continue;
+        }
+        match list(value) {
+            Some(entries) => out.extend(entries.into_iter().map(|e| unknown(RawEntry::new(e)))),
+            None => {
+                if let Ok(v) = serde_json::from_str(value.get()) {
+                    scalars.insert(key.clone().into_owned(), v);
+                }
             }
         }
     }
     if out.is_empty() {
-        out.push(Ok(Notification::Unknown {
-            kind,
-            raw: Value::Object(scalars),
-        }));
+        let raw = serde_json::value::to_raw_value(&scalars)
+            .map(RawEntry::from_box)
+            .unwrap_or_default();
+        out.push(unknown(raw));
     }
     out
 }
@@ -257,7 +359,7 @@ mod tests {
         };
         assert_eq!(second.session_key, "2");
         assert_eq!(second.rating_key.as_deref(), Some("20"));
-        assert_eq!(second.raw["state"], "paused");
+        assert_eq!(second.raw.value()["state"], "paused");
     }
 
     #[test]
@@ -269,12 +371,26 @@ mod tests {
     }
 
     #[test]
+    fn escaped_keys_and_types_are_read() {
+        let text = r#"{"Notification\u0043ontainer":{"typ\u0065":"play\u0069ng","size":1,"PlaySessionStateNotification":[{"sessionKey":"1","state":"play\u0069ng"}]}}"#;
+        let n = parse_frame(text).unwrap();
+        assert!(
+            matches!(&n[0], Notification::Playing(p) if p.state == super::super::PlayState::Playing)
+        );
+    }
+
+    #[test]
     fn frame_errors_have_kinds() {
         let kind = |t: &str| parse_frame(t).unwrap_err().kind();
         assert_eq!(kind("not json"), "not_json");
+        assert_eq!(
+            kind(r#"{"NotificationContainer":{"type":"playing""#),
+            "not_json"
+        );
         assert_eq!(kind("[1,2]"), "no_container");
         assert_eq!(kind(r#"{"NotificationContainer":3}"#), "no_container");
         assert_eq!(kind(r#"{"NotificationContainer":{"size":1}}"#), "no_type");
+        assert_eq!(kind(r#"{"NotificationContainer":{"type":7}}"#), "no_type");
         assert_eq!(
             kind(r#"{"NotificationContainer":{"type":"playing","size":1}}"#),
             "missing_entries"
@@ -288,6 +404,12 @@ mod tests {
         assert_eq!(
             kind(
                 r#"{"NotificationContainer":{"type":"playing","size":1,"PlaySessionStateNotification":[{"state":"playing"}]}}"#
+            ),
+            "bad_entry"
+        );
+        assert_eq!(
+            kind(
+                r#"{"NotificationContainer":{"type":"playing","size":1,"PlaySessionStateNotification":[7]}}"#
             ),
             "bad_entry"
         );
@@ -319,6 +441,9 @@ mod tests {
         assert_eq!(n.len(), 2);
         assert_eq!(n[1].notification_type(), "brand.new");
         assert_eq!(n[1].raw()["a"], 2);
+        let text = r#"{"NotificationContainer":{"type":"flat","size":1,"x":"y"}}"#;
+        let n = parse_frame(text).unwrap();
+        assert_eq!(n[0].raw_entry().get(), r#"{"x":"y"}"#);
     }
 
     #[test]

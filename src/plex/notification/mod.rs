@@ -2,17 +2,18 @@
 //!
 //! [`parse_frame`] reads one WebSocket text frame (`{"NotificationContainer":
 //! {"type":…,"size":…,<ChildKey>:[…]}}`) into one [`Notification`] per entry —
-//! every entry, not only the first. The JSON text is parsed once into a
-//! `serde_json::Value`; each entry is then read into its typed struct from
-//! that value and moved (not copied) into the struct's `raw`, which becomes
-//! `Event.raw`. Unknown types survive as [`Notification::Unknown`], unknown
-//! fields survive in `raw`. Nothing here does IO or keeps state.
+//! every entry, not only the first. No JSON tree is built: each entry is
+//! deserialized straight from the frame text into its typed struct, and its
+//! text is kept as [`RawEntry`] (`Event.raw` when an event carries it).
+//! Unknown types survive as [`Notification::Unknown`], unknown fields
+//! survive in the raw text. Nothing here does IO or keeps state.
 
 mod activity;
 mod error;
 mod frame;
 mod lenient;
 mod playing;
+mod raw;
 mod server;
 mod timeline;
 mod transcode;
@@ -21,6 +22,7 @@ pub use activity::{Activity, ActivityContext, ActivityNotification};
 pub use error::FrameError;
 pub use frame::{parse_frame, parse_frame_entries, parse_sse};
 pub use playing::{PlaySessionState, PlayState};
+pub use raw::RawEntry;
 pub use server::{
     AccountUpdate, AutoUpdate, BackgroundProcessingQueueEvent, LogSent, MediaProviderContent,
     ProgressNotification, ReachabilityNotification, Setting, StatusNotification,
@@ -66,7 +68,7 @@ pub enum Notification {
         /// The container's `type`.
         kind: String,
         /// The entry as Plex sent it.
-        raw: serde_json::Value,
+        raw: RawEntry,
     },
 }
 
@@ -91,8 +93,33 @@ impl Notification {
         }
     }
 
-    /// The entry as Plex sent it.
+    /// The entry as a JSON value, built on first use.
     pub fn raw(&self) -> &serde_json::Value {
+        self.raw_entry().value()
+    }
+
+    /// The entry as Plex sent it, taken out of the notification.
+    pub fn into_raw(self) -> RawEntry {
+        match self {
+            Notification::Playing(n) => n.raw,
+            Notification::Timeline(n) => n.raw,
+            Notification::Activity(n) => n.raw,
+            Notification::Status(n) => n.raw,
+            Notification::Progress(n) => n.raw,
+            Notification::Reachability(n) => n.raw,
+            Notification::BackgroundProcessingQueue(n) => n.raw,
+            Notification::Transcode { session, .. } => session.raw,
+            Notification::Preference(n) => n.raw,
+            Notification::UpdateStateChange(n) => n.raw,
+            Notification::Account(n) => n.raw,
+            Notification::ProviderContentChange(n) => n.raw,
+            Notification::Log(n) => n.raw,
+            Notification::Unknown { raw, .. } => raw,
+        }
+    }
+
+    /// The entry's JSON text as Plex sent it.
+    pub fn raw_entry(&self) -> &RawEntry {
         match self {
             Notification::Playing(n) => &n.raw,
             Notification::Timeline(n) => &n.raw,

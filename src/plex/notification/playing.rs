@@ -1,5 +1,9 @@
 //! `playing` notifications: one player's playback state (`PlaySessionStateNotification`).
 
+use super::raw::RawEntry;
+use std::fmt;
+
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 
 use super::lenient::{opt_int, opt_text};
@@ -46,15 +50,19 @@ pub struct PlaySessionState {
     pub play_queue_item_id: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// A player state as Plex reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlayState {
+    /// Playing.
     Playing,
+    /// Paused by the user.
     Paused,
+    /// Waiting for data; not a state change for rules.
     Buffering,
+    /// Stopped; the session is over.
     Stopped,
     /// Tautulli has seen this; treated like a stop by nobody, so kept distinct.
     Error,
@@ -90,7 +98,17 @@ impl PlayState {
 
 impl<'de> Deserialize<'de> for PlayState {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(PlayState::parse(&s))
+        // A visitor rather than `String`: the common states need no allocation.
+        struct StateVisitor;
+        impl Visitor<'_> for StateVisitor {
+            type Value = PlayState;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a playback state")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PlayState, E> {
+                Ok(PlayState::parse(v))
+            }
+        }
+        d.deserialize_str(StateVisitor)
     }
 }

@@ -1,5 +1,6 @@
 //! `timeline` notifications: a library item's processing state (`TimelineEntry`).
 
+use super::raw::RawEntry;
 use serde::Deserialize;
 
 use super::lenient::{opt_int, opt_text};
@@ -66,7 +67,7 @@ pub struct TimelineEntry {
     pub updated_at: Option<i64>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 /// PMS metadata type code → the word rules use (`movie`, `episode`…).

@@ -1,5 +1,6 @@
 //! `transcodeSession.start/update/end` notifications (`TranscodeSession`).
 
+use super::raw::RawEntry;
 use serde::Deserialize;
 
 use super::lenient::{opt_bool, opt_float, opt_int, opt_text};
@@ -7,8 +8,11 @@ use super::lenient::{opt_bool, opt_float, opt_int, opt_text};
 /// Which of the three transcode notification types an entry came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TranscodePhase {
+    /// `transcodeSession.start`
     Start,
+    /// `transcodeSession.update`
     Update,
+    /// `transcodeSession.end`
     End,
 }
 
@@ -31,13 +35,16 @@ pub struct TranscodeSession {
     /// `/transcode/sessions/<id>`; the id is the `transcodeSession` of a `playing` entry.
     #[serde(default, deserialize_with = "opt_text")]
     pub key: Option<String>,
+    /// True while the transcoder is ahead and idling.
     #[serde(default, deserialize_with = "opt_bool")]
     pub throttled: Option<bool>,
+    /// True once the whole item is transcoded.
     #[serde(default, deserialize_with = "opt_bool")]
     pub complete: Option<bool>,
     /// Percent; -1 for live streams.
     #[serde(default, deserialize_with = "opt_float")]
     pub progress: Option<f64>,
+    /// Transcode speed relative to real time.
     #[serde(default, deserialize_with = "opt_float")]
     pub speed: Option<f64>,
     /// Milliseconds.
@@ -54,5 +61,5 @@ pub struct TranscodeSession {
     pub protocol: Option<String>,
     /// The entry as Plex sent it.
     #[serde(skip)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
