@@ -13,6 +13,11 @@
 //!   - [`event::Normalizer`]: the pure, stateful notification → event step
 //!     (playback sessions, items, activities, reconciliation, loop guard).
 //! - [`backoff`]: full-jitter exponential backoff for every retry loop.
+//! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
+//!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
+//!   and the async loop that persists its decisions and wakes at deadlines.
+//! - [`journal`]: the SQLite journal in the state dir: accepted runs with
+//!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //! - [`config`]: the TOML config file, parsed and validated.
@@ -30,8 +35,10 @@ pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod engine;
 pub mod event;
 pub mod identity;
+pub mod journal;
 pub mod pathmap;
 pub mod plex;
 pub mod sim;

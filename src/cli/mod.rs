@@ -46,6 +46,7 @@ pub struct Cli {
     /// Print JSON for scripts instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -117,6 +118,10 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // The simulator needs no config: a broken config must not stop it.
+    if let Command::Sim(args) = cli.command {
+        return sim::run(args).await;
+    }
     let ctx = Context::new(&cli)?;
     match cli.command {
         Command::Sections => sections::run(&ctx).await,
@@ -134,7 +139,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sessions => listing::sessions(&ctx).await,
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
-        Command::Sim(a) => sim::run(&ctx, a).await,
+        // Handled before the config is loaded.
+        Command::Sim(_) => Ok(()),
         Command::Events(a) => events::run(&ctx, a).await,
     }
 }

@@ -219,6 +219,11 @@ async fn every_command_works_against_the_simulator_and_never_prints_the_token() 
         2
     );
     env.expect(1, &["unmatch", "424242"]).await;
+    let last = &env.outputs.last().unwrap().2;
+    assert!(
+        last.contains("error: item 424242 not found on the Plex server"),
+        "{last}"
+    );
 
     // edit --lock
     env.expect(

@@ -1,4 +1,5 @@
-//! The integration tests, one binary (`cargo test --test it`); one module per area.
+//! The one integration-test binary (`cargo test --test it`); each module is
+//! one area of the product.
 
 mod cli;
 mod cli_config;
@@ -7,6 +8,10 @@ mod client_harness;
 mod client_read;
 mod client_scan;
 mod client_write;
+mod engine;
+mod engine_driver;
+mod engine_figures;
+mod engine_model;
 mod event;
 mod event_feed;
 mod event_library;
@@ -14,6 +19,7 @@ mod event_playback;
 mod event_properties;
 mod event_reconcile;
 mod event_self_cause;
+mod journal;
 mod listener;
 mod listener_cli;
 mod listener_harness;
