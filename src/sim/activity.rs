@@ -216,3 +216,12 @@ pub(crate) fn cancel(shared: &Shared, uuid: &str) -> Result<(), CancelError> {
         }
     }
 }
+
+/// Drops every activity without an `ended` frame, as a server restart does.
+pub(crate) fn abort_all(shared: &Shared) {
+    // Emptied first, so a task woken by its token finds nothing to end.
+    lock(&shared.library).activities.clear();
+    for (_, token) in lock(&shared.activity_cancels).drain() {
+        token.cancel();
+    }
+}

@@ -44,6 +44,8 @@ pub struct Library {
     pub(crate) catalogue: Catalogue,
     pub(crate) activities: Vec<Activity>,
     pub(crate) sessions: Vec<Session>,
+    /// The next playback session key; counts from 1 again after a restart.
+    pub(crate) next_session: u64,
 }
 
 /// Seconds since the epoch, for `addedAt` / `updatedAt`.

@@ -32,7 +32,7 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 struct ListenState {
     /// `None` while refusing connections.
     listener: Option<TcpListener>,
-    /// The accept loop waiting for the socket to come back.
+    /// The accept loop's waker, to wake it when the socket goes or comes back.
     waker: Option<Waker>,
     /// Cancelled to close every connection accepted so far.
     connections: CancellationToken,
@@ -81,6 +81,11 @@ impl ListenerControl {
             st.connections.cancel();
             st.connections = CancellationToken::new();
             st.generation += 1;
+            // The accept loop was waiting on the socket just dropped, which
+            // may never wake it; wake it so it parks on the refusal instead.
+            if let Some(w) = st.waker.take() {
+                w.wake();
+            }
             st.generation
         };
         let this = Arc::clone(self);
@@ -123,12 +128,10 @@ impl ListenerControl {
 
     fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(ConnIo, SocketAddr)>> {
         let mut st = lock(&self.state);
+        st.waker = Some(cx.waker().clone());
         let polled = match &st.listener {
             Some(l) => l.poll_accept(cx),
-            None => {
-                st.waker = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
+            None => return Poll::Pending,
         };
         polled.map_ok(|(stream, peer)| {
             let closed = Box::pin(st.connections.clone().cancelled_owned());

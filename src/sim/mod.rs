@@ -37,6 +37,8 @@ mod routes;
 mod scan;
 mod seed;
 mod shared;
+mod websocket;
+mod ws_fault;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -53,9 +55,11 @@ pub use playback::{PlayState, Session};
 pub use recording::RecordedRequest;
 pub use rejection::Rejection;
 pub use scan::ScanOutcome;
+pub use ws_fault::WsFault;
 
 use listener::{ListenerControl, SimListener};
 use shared::{Shared, lock};
+use ws_fault::SocketCommand;
 
 /// How to start a simulator.
 #[derive(Debug, Clone)]
@@ -178,6 +182,92 @@ impl Simulator {
     /// Rotates the token: requests with the old one get 401 from now on.
     pub fn set_token(&self, token: &str) {
         *lock(&self.shared.token) = token.to_owned();
+    }
+
+    /// Injects a WebSocket fault (see [`WsFault`] for when each applies).
+    pub fn inject_ws(&self, fault: WsFault) {
+        match fault {
+            WsFault::Restart { down_for } => self.restart(down_for),
+            WsFault::RevokeToken => {
+                self.set_token(&uuid::Uuid::new_v4().simple().to_string());
+                self.shared.close_sockets();
+            }
+            other => {
+                if let Some(cmd) = SocketCommand::from_fault(&other) {
+                    self.shared.command_sockets(cmd);
+                }
+            }
+        }
+    }
+
+    /// Sends an arbitrary text frame on every open socket (or the next one),
+    /// whatever the socket's filters.
+    pub fn emit_raw(&self, json: &str) {
+        self.shared
+            .command_sockets(SocketCommand::Raw(json.to_owned()));
+    }
+
+    /// Sends many raw frames, waiting whenever the sockets fall more than
+    /// half a queue behind, so none is dropped (for load tests).
+    pub async fn emit_raw_many(&self, frames: impl IntoIterator<Item = String>) {
+        for frame in frames {
+            while self.shared.socket_commands.len() >= shared::SOCKET_QUEUE / 2 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            self.shared.command_sockets(SocketCommand::Raw(frame));
+        }
+    }
+
+    /// Deletes an item (and what is below it) the way Plex does when its
+    /// files are gone: timeline state 9 / `deleted` for each. False if unknown.
+    pub fn delete_item(&self, id: &str) -> bool {
+        let removed = lock(&self.shared.library).remove_item(id);
+        for item in &removed {
+            self.shared.notify(notify::timeline(
+                item,
+                item.grandparent.as_deref(),
+                notify::DELETED,
+            ));
+        }
+        !removed.is_empty()
+    }
+
+    /// Sends a notification to every socket whose filters allow its type.
+    pub fn emit(&self, notification: Notification) {
+        self.shared.notify(notification);
+    }
+
+    /// Switches notification ids between strings (modern PMS) and numbers (old PMS).
+    pub fn set_numeric_ids(&self, numeric: bool) {
+        self.shared
+            .numeric_ids
+            .store(numeric, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many notification sockets are open now.
+    pub fn open_sockets(&self) -> usize {
+        self.shared
+            .open_sockets
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Simulates a server restart; see [`WsFault::Restart`].
+    fn restart(&self, down_for: Duration) {
+        self.shared.close_sockets();
+        self.shared
+            .listener
+            .refuse(down_for, self.shared.shutdown.clone());
+        activity::abort_all(&self.shared);
+        {
+            let mut lib = lock(&self.shared.library);
+            lib.sessions.clear();
+            lib.next_session = 1;
+        }
+        let now = library::now_epoch();
+        let old = self.shared.started_at();
+        self.shared
+            .started_at
+            .store(now.max(old + 1), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Stops serving, ends activities, closes connections.

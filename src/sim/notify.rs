@@ -85,6 +85,32 @@ pub(crate) struct TimelineState {
     pub(crate) media_state: Option<&'static str>,
 }
 
+pub(crate) const CREATED: TimelineState = TimelineState {
+    state: 0,
+    metadata_state: Some("created"),
+    media_state: None,
+};
+pub(crate) const PROCESSING: TimelineState = TimelineState {
+    state: 1,
+    metadata_state: Some("processing"),
+    media_state: None,
+};
+pub(crate) const ANALYZING: TimelineState = TimelineState {
+    state: 5,
+    metadata_state: None,
+    media_state: Some("analyzing"),
+};
+pub(crate) const DONE: TimelineState = TimelineState {
+    state: 5,
+    metadata_state: None,
+    media_state: None,
+};
+pub(crate) const DELETED: TimelineState = TimelineState {
+    state: 9,
+    metadata_state: Some("deleted"),
+    media_state: None,
+};
+
 /// `timeline` for one item in one processing state.
 pub(crate) fn timeline(item: &SimItem, root: Option<&str>, st: TimelineState) -> Notification {
     let mut e = Map::new();
@@ -129,7 +155,6 @@ const ID_FIELDS: &[&str] = &[
 
 /// Rewrites digit-only string ids as JSON numbers, the way pre-2020 servers
 /// sent them, so listeners are exercised with both forms.
-#[allow(dead_code)] // The WebSocket side (next) sends with it.
 pub(crate) fn numeric_ids(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(

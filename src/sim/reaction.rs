@@ -9,35 +9,11 @@ use serde_json::{Map, Value};
 
 use super::activity::{self, Activity, Script, Step};
 use super::item::SimItem;
-use super::notify::{self, Notification, TimelineState};
+use super::notify::{
+    self, ANALYZING, CREATED, DELETED, DONE, Notification, PROCESSING, TimelineState,
+};
 use super::scan::ScanOutcome;
 use super::shared::{Shared, lock};
-
-const CREATED: TimelineState = TimelineState {
-    state: 0,
-    metadata_state: Some("created"),
-    media_state: None,
-};
-const PROCESSING: TimelineState = TimelineState {
-    state: 1,
-    metadata_state: Some("processing"),
-    media_state: None,
-};
-const ANALYZING: TimelineState = TimelineState {
-    state: 5,
-    metadata_state: None,
-    media_state: Some("analyzing"),
-};
-const DONE: TimelineState = TimelineState {
-    state: 5,
-    metadata_state: None,
-    media_state: None,
-};
-const DELETED: TimelineState = TimelineState {
-    state: 9,
-    metadata_state: Some("deleted"),
-    media_state: None,
-};
 
 fn timeline(item: &SimItem, st: TimelineState) -> Notification {
     notify::timeline(item, item.grandparent.as_deref(), st)

@@ -35,6 +35,8 @@ pub(crate) fn section(lib: &Library, s: &Section) -> Value {
     json!({
         "allowSync": true,
         "art": format!("/:/resources/{}-fanart.jpg", s.kind.as_str()),
+        "composite": format!("/library/sections/{}/composite/1700000000", s.id),
+        "contentChangedAt": 1000 + idx,
         "filters": true,
         "refreshing": refreshing,
         "thumb": format!("/:/resources/{}.png", s.kind.as_str()),

@@ -317,7 +317,17 @@ fn matched(c: &Catalogue, section: &str, title: &str, file: &str) -> SimItem {
             selected: true,
             size: 0,
         });
+        it.arts.push(Image {
+            rating_key: format!("metadata://art/{agent}_{hash}"),
+            provider: Some(agent.to_owned()),
+            selected: true,
+            size: 0,
+        });
         it.tags.insert("genre".into(), vec!["Drama".into()]);
+        it.fields.insert(
+            "summary".into(),
+            format!("{title}, as the simulated agent describes it."),
+        );
     }
     if !file.is_empty() {
         it.files.push(file.to_owned());

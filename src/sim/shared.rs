@@ -5,10 +5,11 @@
 //! never across an `.await`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -17,6 +18,10 @@ use super::library::{Library, now_epoch};
 use super::listener::ListenerControl;
 use super::notify::{Hub, Notification};
 use super::recording::RequestLog;
+use super::ws_fault::SocketCommand;
+
+/// Depth of the per-socket command queue (raw frames, faults).
+pub(crate) const SOCKET_QUEUE: usize = 1024;
 
 pub(crate) struct Shared {
     /// The simulated server state.
@@ -37,12 +42,20 @@ pub(crate) struct Shared {
     /// How long an activity (scan, refresh) runs before it ends.
     pub(crate) activity_duration: Duration,
     /// Send ids in notifications as numbers, as pre-2020 servers did.
-    #[allow(dead_code)] // The WebSocket side (next) reads it.
     pub(crate) numeric_ids: AtomicBool,
     /// Cancels a running activity by uuid.
     pub(crate) activity_cancels: Mutex<HashMap<String, CancellationToken>>,
     /// Closes and reopens the listening socket, closes connections.
     pub(crate) listener: Arc<ListenerControl>,
+    /// Commands (faults, raw frames) to every open notification socket.
+    pub(crate) socket_commands: broadcast::Sender<SocketCommand>,
+    /// Notification sockets open now.
+    pub(crate) open_sockets: AtomicUsize,
+    /// Socket commands injected while no socket was open, for the next one.
+    /// Also the lock that orders socket set-up against injection.
+    pub(crate) pending_socket_commands: Mutex<Vec<SocketCommand>>,
+    /// Cancelled (and replaced) to close every notification socket.
+    pub(crate) close_sockets: Mutex<CancellationToken>,
     /// Stops the server and every task it spawned.
     pub(crate) shutdown: CancellationToken,
     /// Background tasks (activities), awaited at shutdown.
@@ -75,6 +88,10 @@ impl Shared {
             numeric_ids: AtomicBool::new(numeric_ids),
             activity_cancels: Mutex::new(HashMap::new()),
             listener,
+            socket_commands: broadcast::channel(SOCKET_QUEUE).0,
+            open_sockets: AtomicUsize::new(0),
+            pending_socket_commands: Mutex::new(Vec::new()),
+            close_sockets: Mutex::new(CancellationToken::new()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         }
@@ -90,5 +107,22 @@ impl Shared {
 
     pub(crate) fn started_at(&self) -> i64 {
         self.started_at.load(Ordering::Relaxed)
+    }
+
+    /// Sends a command to every open socket, or keeps it for the next one.
+    pub(crate) fn command_sockets(&self, cmd: SocketCommand) {
+        let mut pending = lock(&self.pending_socket_commands);
+        if self.open_sockets.load(Ordering::SeqCst) == 0
+            || self.socket_commands.send(cmd.clone()).is_err()
+        {
+            pending.push(cmd);
+        }
+    }
+
+    /// Closes every notification socket (the TCP connection, no close frame).
+    pub(crate) fn close_sockets(&self) {
+        let mut token = lock(&self.close_sockets);
+        token.cancel();
+        *token = CancellationToken::new();
     }
 }

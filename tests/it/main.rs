@@ -28,3 +28,5 @@ mod notification;
 mod notification_fixtures;
 mod pathmap;
 mod sim;
+mod sim_shapes;
+mod sim_ws;

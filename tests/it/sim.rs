@@ -870,3 +870,37 @@ async fn only_loopback_addresses_are_served() {
     let err = Simulator::start(opts).await.err().unwrap();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn standalone_serves_until_told_to_stop() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let opts = SimOptions {
+        addr: ([127, 0, 0, 1], port).into(),
+        ..SimOptions::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(metarr_plex::sim::run_standalone(opts, async {
+        let _ = stopped.await;
+    }));
+    let identity = format!("http://127.0.0.1:{port}/identity");
+    let mut answered = false;
+    for _ in 0..50 {
+        if let Ok(r) = Client::new().get(&identity).send().await {
+            answered = r.status() == 200;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(answered);
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(3), task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(Client::new().get(&identity).send().await.is_err());
+}

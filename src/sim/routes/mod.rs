@@ -19,8 +19,7 @@ use super::shared::Shared;
 
 /// The whole HTTP surface: REST routes, the WebSocket endpoints, the gate.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    // `/:/websockets/…` has a segment starting with `:`, which axum 0.8
-    // would take for an old-style capture without this.
+    // The merged WebSocket routes start a segment with `:`; see there.
     Router::new()
         .without_v07_checks()
         .route("/", get(server::root))
@@ -85,6 +84,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/library/collections/{cid}/items/{item}",
             axum::routing::delete(collections::remove).put(collections::remove),
         )
+        .merge(super::websocket::routes())
         .fallback(not_found)
         // The gate already caps bodies; uploads may exceed axum's 2 MB default.
         .layer(axum::extract::DefaultBodyLimit::disable())

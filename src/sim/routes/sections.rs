@@ -243,17 +243,7 @@ pub(crate) async fn edit(
         let ids = lib.edit(&sid, &params.pairs)?;
         ids.iter()
             .filter_map(|id| lib.item(id))
-            .map(|i| {
-                notify::timeline(
-                    i,
-                    i.grandparent.as_deref(),
-                    notify::TimelineState {
-                        state: 5,
-                        metadata_state: None,
-                        media_state: None,
-                    },
-                )
-            })
+            .map(|i| notify::timeline(i, i.grandparent.as_deref(), notify::DONE))
             .collect()
     };
     for f in frames {
