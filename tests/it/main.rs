@@ -24,6 +24,7 @@ mod listener;
 mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
+mod listener_sim;
 mod notification;
 mod notification_fixtures;
 mod pathmap;
