@@ -97,6 +97,10 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
     let mut last_inbound = start;
     let idle = sleep(timing.idle_timeout);
     tokio::pin!(idle);
+    // Made once: a fresh `cancelled()` per frame would register a waiter
+    // with the token for every message read.
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
 
     let begin = |outlet: &mut Outlet| -> Reconciling {
         outlet.resync_started();
@@ -127,7 +131,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
         }
         tokio::select! {
             biased;
-            () = shutdown.cancelled() => {
+            () = &mut cancelled => {
                 close(&mut socket).await;
                 return SessionEnd::Shutdown;
             }
