@@ -41,6 +41,7 @@ pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
 
 use crate::backoff::Backoff;
+use crate::config::Config;
 use crate::event::Event;
 use crate::plex::PlexClient;
 use crate::token::TokenSource;
@@ -119,6 +120,15 @@ impl ListenerConfig {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         config.tls = Some(Arc::new(tls));
         config
+    }
+
+    /// The settings the config file asks for (`[server] notifications_path`,
+    /// `filters`), for the server `client` talks to.
+    pub fn from_config(config: &Config, client: &PlexClient) -> ListenerConfig {
+        let mut listener = ListenerConfig::for_client(client, config.token_source());
+        listener.path = config.server.notifications_path.clone();
+        listener.filters = config.server.filters.clone();
+        listener
     }
 
     /// The defaults from the spec for a server and a token source.
