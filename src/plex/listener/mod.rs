@@ -277,7 +277,8 @@ impl Listener {
                 }
                 Err(e) if e.is_auth() => {
                     let delay = auth_backoff.next_slow_delay();
-                    if let Some(event) = health.auth_failed(&e.to_string(), delay) {
+                    let rejected = matches!(e, ConnectError::Unauthorized(_));
+                    if let Some(event) = health.auth_failed(&e.to_string(), rejected, delay) {
                         outlet.lifecycle(event);
                     }
                     delay

@@ -17,9 +17,11 @@ use super::outlet::Outlet;
 use super::reconcile::{ReconcileError, ServerView, Snapshot, WatermarkStore};
 use super::state::Health;
 
-/// Live frames held back while a reconciliation runs; past this they are
-/// dropped (and another reconciliation follows).
+/// Live frames held back while a reconciliation runs, by count and by
+/// bytes (frames may be up to 1 MiB each); past either they are dropped and
+/// another reconciliation follows.
 const HOLD_LIMIT: usize = 10_000;
+const HOLD_LIMIT_BYTES: usize = 4 << 20;
 
 /// How often the pipeline's timers are driven and a pending resync checked.
 const TICK: Duration = Duration::from_secs(1);
@@ -123,6 +125,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
     let mut reconciling: Option<Reconciling> = Some(begin(outlet));
     let mut retry_at: Option<Instant> = None;
     let mut held: VecDeque<Utf8Bytes> = VecDeque::new();
+    let mut held_bytes = 0usize;
 
     loop {
         if outlet.consumer_gone {
@@ -160,6 +163,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 while let Some(text) = held.pop_front() {
                     outlet.frame(&text, now);
                 }
+                held_bytes = 0;
             }
             msg = socket.next() => {
                 last_inbound = Instant::now();
@@ -175,7 +179,10 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                                 tokio::task::yield_now().await;
                             }
                             outlet.frame(&text, last_inbound);
-                        } else if held.len() < HOLD_LIMIT {
+                        } else if held.len() < HOLD_LIMIT
+                            && held_bytes + text.len() <= HOLD_LIMIT_BYTES
+                        {
+                            held_bytes += text.len();
                             held.push_back(text);
                         } else {
                             outlet.overflow();

@@ -182,9 +182,14 @@ impl Health {
             .send_replace(ConnectionState::Reconnecting { attempt, next_in });
     }
 
-    /// Plex refused the token: the first time, one ERROR line and a
-    /// `server.auth_failed` event; afterwards quiet.
-    pub(crate) fn auth_failed(&mut self, reason: &str, next_in: Duration) -> Option<Event> {
+    /// Plex refused the token (or none could be read): the first time, one
+    /// ERROR line and a `server.auth_failed` event; afterwards quiet.
+    pub(crate) fn auth_failed(
+        &mut self,
+        reason: &str,
+        rejected: bool,
+        next_in: Duration,
+    ) -> Option<Event> {
         self.down_since.get_or_insert_with(Instant::now);
         self.tx
             .send_replace(ConnectionState::AuthFailed { next_in });
@@ -194,11 +199,20 @@ impl Health {
         }
         self.auth_failed = true;
         self.logged_failure = true;
-        tracing::error!(
-            reason,
-            retry_in = %humantime::format_duration(round_secs(next_in)),
-            "Plex rejected the token; fix it with `metarr-plex login` or replace the token file, it is re-read before every retry."
-        );
+        let retry_in = humantime::format_duration(round_secs(next_in));
+        if rejected {
+            tracing::error!(
+                reason,
+                retry_in = %retry_in,
+                "Plex rejected the token; fix it with `metarr-plex login` or replace the token file, it is re-read before every retry."
+            );
+        } else {
+            tracing::error!(
+                reason,
+                retry_in = %retry_in,
+                "No usable Plex token; run `metarr-plex login` or fix the token source, it is re-read before every retry."
+            );
+        }
         Some(Event::new(EventName::ServerAuthFailed))
     }
 
