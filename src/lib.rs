@@ -18,6 +18,8 @@
 //!   and the async loop that persists its decisions and wakes at deadlines.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
+//! - [`rules`]: rule files — load, check, compile, and match events to
+//!   the actions they call for.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //! - [`config`]: the TOML config file, parsed and validated.
@@ -26,6 +28,15 @@
 //! - [`pathmap`]: local ↔ Plex path translation and section lookup.
 //! - [`cli`]: the command line (one-shot commands); `main.rs` only calls it.
 //! - [`sim`]: a Plex Media Server simulator on loopback, for tests and `metarr-plex sim`.
+//! - [`logging`]: text, JSON or journald log output, picked for where it goes.
+//! - [`status`]: the connection state in words, shared by systemd, health, metrics.
+//! - [`heartbeat`]: core loops report they are alive; the watchdog and health ask.
+//! - [`notify`]: sd_notify (READY, STATUS, RELOADING, STOPPING) and the watchdog supervisor.
+//! - [`metrics`]: the Prometheus metrics handle every part counts with.
+//! - [`health`]: the opt-in `/healthz` + `/metrics` HTTP endpoint.
+//! - [`service`]: starts the supervisor and health endpoint together for `run`.
+//! - [`signals`]: SIGHUP → reload, SIGTERM/SIGINT → stop.
+//! - [`login`]: `metarr-plex login`, the plex.tv PIN and password flows.
 //!
 //! Binaries stay thin: `main.rs` parses arguments and calls into here.
 
@@ -37,10 +48,20 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod event;
+pub mod health;
+pub mod heartbeat;
 pub mod identity;
 pub mod journal;
+pub mod logging;
+pub mod login;
+pub mod metrics;
+pub mod notify;
 pub mod pathmap;
 pub mod plex;
+pub mod rules;
+pub mod service;
+pub mod signals;
 pub mod sim;
+pub mod status;
 pub mod tls;
 pub mod token;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::{Cli, CliError};
 use crate::config::Config;
-use crate::identity::load_identity;
+use crate::identity::{ClientIdentity, load_identity};
 use crate::plex::PlexClient;
 
 /// Shared command context.
@@ -43,13 +43,17 @@ impl Context {
         })
     }
 
+    /// Our `X-Plex-*` identity, with the client id from the state dir.
+    pub fn identity(&self) -> Result<ClientIdentity, CliError> {
+        load_identity(self.state_dir.as_deref()).map_err(|e| CliError::Usage(e.to_string()))
+    }
+
     /// The Plex client, built once.
     pub fn client(&self) -> Result<PlexClient, CliError> {
         if let Some(c) = self.client.get() {
             return Ok(c.clone());
         }
-        let identity =
-            load_identity(self.state_dir.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+        let identity = self.identity()?;
         let client = self.config.client(identity)?;
         Ok(self.client.get_or_init(|| client).clone())
     }

@@ -6,6 +6,7 @@
 
 mod activities;
 mod artwork;
+mod check;
 mod context;
 mod edit;
 mod error;
@@ -13,10 +14,12 @@ mod events;
 mod item;
 mod item_actions;
 mod listing;
+mod login;
 mod map_path;
 mod matching;
 mod output;
 mod scan;
+mod schema;
 mod sections;
 mod sim;
 mod tags;
@@ -26,6 +29,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::rules;
+
+pub use check::{CheckArgs, OutputFormat};
 pub use context::Context;
 pub use error::CliError;
 
@@ -40,12 +46,16 @@ pub struct Cli {
     /// State directory (default: $STATE_DIRECTORY, else /var/lib/metarr-plex).
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Plex server URL, overriding the config's [server] url.
+    /// Plex server URL, overriding `url` under `[server]` in the config.
     #[arg(long, global = true, value_name = "URL")]
     pub server: Option<String>,
     /// Print JSON for scripts instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log format on stderr (default: journald under systemd, text on a
+    /// terminal, JSON otherwise). Levels come from RUST_LOG.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<crate::logging::LogFormat>,
     /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
@@ -89,6 +99,12 @@ pub enum Command {
     Sim(sim::SimArgs),
     /// Print the notification stream as JSON lines (normalized events, or `--raw`).
     Events(events::EventsArgs),
+    /// Check rule files: every error in every file, with its line (exit 0 ok, 1 errors, 2 IO).
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of rule files, for editor completion.
+    Schema,
+    /// Get a Plex token from plex.tv (browser PIN, or --password) and store it.
+    Login(login::LoginArgs),
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -96,7 +112,21 @@ pub enum Command {
 /// positioned diagnostics for a bad config file.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.log_format);
+    // Checking rules and printing their schema need no config, no runtime and no Plex.
+    match &cli.command {
+        Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
+        Command::Schema => {
+            return match schema::run() {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    err.print();
+                    ExitCode::from(err.exit_code())
+                }
+            };
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -118,6 +148,17 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Check(args) => {
+            return match check::run(args, cli.json) {
+                0 => Ok(()),
+                rules::EXIT_IO => Err(CliError::Usage("cannot read the rules directory".into())),
+                _ => Err(CliError::Partial("rule files have errors".into())),
+            };
+        }
+        Command::Schema => return schema::run(),
+        _ => {}
+    }
     // The simulator needs no config: a broken config must not stop it.
     if let Command::Sim(args) = cli.command {
         return sim::run(args).await;
@@ -140,19 +181,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
         // Handled before the config is loaded.
-        Command::Sim(_) => Ok(()),
+        Command::Sim(_) | Command::Check(_) | Command::Schema => Ok(()),
+        Command::Login(a) => login::run(&ctx, a).await,
         Command::Events(a) => events::run(&ctx, a).await,
     }
 }
 
-/// Logs to stderr; `RUST_LOG` picks levels, warnings by default so config
-/// warnings (inline token, TLS checks off) show on every run.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+/// Logs to stderr in the chosen or detected format; `RUST_LOG` picks levels,
+/// warnings by default so config warnings (inline token, TLS checks off)
+/// show on every run.
+fn init_logging(format: Option<crate::logging::LogFormat>) {
+    if let Err(e) = crate::logging::init(format, "warn") {
+        eprintln!("error: {e}");
+    }
 }

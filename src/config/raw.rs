@@ -1,11 +1,12 @@
 //! The config as written: plain serde structs, unknown keys refused,
-//! positions kept for the values [`super::validate`] checks.
+//! positions kept for the values [`super::validate`] checks. No `Debug`:
+//! the raw `[server]` table may hold an inline token.
 
 use serde::Deserialize;
 use toml::Spanned;
 
 /// The whole file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawConfig {
     pub(crate) artwork_roots: Option<Spanned<Vec<Spanned<String>>>>,
@@ -13,10 +14,11 @@ pub(crate) struct RawConfig {
     pub(crate) path_map: Vec<RawPathMap>,
     pub(crate) scan: RawScan,
     pub(crate) plex: RawPlex,
+    pub(crate) health: RawHealth,
 }
 
 /// `[server]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawServer {
     pub(crate) url: Option<Spanned<String>>,
@@ -30,7 +32,7 @@ pub(crate) struct RawServer {
 }
 
 /// One `[[path_map]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPathMap {
     pub(crate) from: Spanned<String>,
@@ -38,21 +40,35 @@ pub(crate) struct RawPathMap {
 }
 
 /// `[scan]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawScan {
     pub(crate) parallel: Option<Spanned<i64>>,
 }
 
 /// `[plex]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawPlex {
     pub(crate) requests_per_second: Option<Spanned<i64>>,
 }
 
+/// `[health]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawHealth {
+    pub(crate) listen: Option<Spanned<String>>,
+}
+
 /// The keys each table accepts, for "did you mean" hints.
-pub(crate) const TOP_KEYS: &[&str] = &["server", "path_map", "artwork_roots", "scan", "plex"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "server",
+    "path_map",
+    "artwork_roots",
+    "scan",
+    "plex",
+    "health",
+];
 pub(crate) const SERVER_KEYS: &[&str] = &[
     "url",
     "token_file",
@@ -66,3 +82,4 @@ pub(crate) const SERVER_KEYS: &[&str] = &[
 pub(crate) const PATH_MAP_KEYS: &[&str] = &["from", "to"];
 pub(crate) const SCAN_KEYS: &[&str] = &["parallel"];
 pub(crate) const PLEX_KEYS: &[&str] = &["requests_per_second"];
+pub(crate) const HEALTH_KEYS: &[&str] = &["listen"];

@@ -10,8 +10,10 @@ use url::Url;
 use super::raw::{self, RawConfig};
 use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::health::HealthSettings;
 use crate::pathmap::PathMap;
 use crate::tls::{TlsSettings, allows_insecure};
+use crate::token::Token;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:32400";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,6 +34,7 @@ pub(crate) fn syntax_diagnostic(path: &Path, err: &toml::de::Error) -> Diagnosti
             .chain(raw::PATH_MAP_KEYS)
             .chain(raw::SCAN_KEYS)
             .chain(raw::PLEX_KEYS)
+            .chain(raw::HEALTH_KEYS)
             .copied();
         d = d.with_label("unknown key");
         if let Some(guess) = did_you_mean(key, all) {
@@ -99,6 +102,7 @@ pub(crate) fn build(
             )
             .map_or(DEFAULT_RPS, |n| n as u32),
     };
+    let health = v.health(&raw.health);
     if !v.errors.is_empty() {
         return Err(v.errors);
     }
@@ -109,6 +113,7 @@ pub(crate) fn build(
         artwork_roots,
         scan,
         plex,
+        health,
         warnings: Vec::new(),
     };
     Ok((config, v.warnings))
@@ -217,14 +222,18 @@ impl Checker<'_> {
             }
         }
         let token = s.token.as_ref().and_then(|t| {
-            if t.get_ref().trim().is_empty() {
-                self.error(
-                    t,
-                    "the inline token is empty",
-                    "remove `token` or fill it in",
-                );
-                return None;
-            }
+            let token = match Token::new(t.get_ref().as_str()) {
+                Ok(token) => token,
+                Err(e) => {
+                    // The message never quotes the value.
+                    self.error(
+                        t,
+                        &format!("the inline token is unusable: {e}"),
+                        "remove `token` or fix it",
+                    );
+                    return None;
+                }
+            };
             self.warnings.push(
                 Diagnostic::warning(
                     self.path,
@@ -235,7 +244,7 @@ impl Checker<'_> {
                     "move it to a file readable only by the service (mode 0600) and set token_file",
                 ),
             );
-            Some(t.get_ref().clone())
+            Some(token)
         });
         let notifications_path = match &s.notifications_path {
             None => DEFAULT_NOTIFICATIONS_PATH.to_owned(),
@@ -265,6 +274,37 @@ impl Checker<'_> {
             },
             notifications_path,
             filters,
+        }
+    }
+
+    /// `[health] listen`: an address and port; beyond loopback is allowed
+    /// but warned about, since the metrics name rules and the server.
+    fn health(&mut self, h: &raw::RawHealth) -> HealthSettings {
+        let Some(listen) = &h.listen else {
+            return HealthSettings::default();
+        };
+        match listen.get_ref().trim().parse::<std::net::SocketAddr>() {
+            Ok(addr) => {
+                if !addr.ip().is_loopback() {
+                    self.warnings.push(
+                        Diagnostic::warning(
+                            self.path,
+                            Some(listen.span()),
+                            "the health endpoint listens beyond loopback",
+                        )
+                        .with_help("anyone who can reach it reads the metrics; prefer 127.0.0.1"),
+                    );
+                }
+                HealthSettings { listen: Some(addr) }
+            }
+            Err(_) => {
+                self.error(
+                    listen,
+                    "`health.listen` must be an IP address and port",
+                    &format!("e.g. listen = \"{}\"", crate::health::DEFAULT_LISTEN),
+                );
+                HealthSettings::default()
+            }
         }
     }
 
@@ -395,6 +435,25 @@ requests_per_second = 20
     }
 
     #[test]
+    fn the_readme_config_block_is_a_valid_config() {
+        let readme = include_str!("../../README.md");
+        let example: String = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|s| s.split("```toml\n").nth(1))
+            .and_then(|s| s.split("```").next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(example.contains("[[path_map]]"), "{example}");
+        let c = load(&example).unwrap();
+        assert_eq!(
+            c.artwork_roots,
+            vec![std::path::PathBuf::from("/data/media")]
+        );
+        assert_eq!(c.plex.requests_per_second, 10);
+    }
+
+    #[test]
     fn artwork_roots_default_to_the_mapped_folders() {
         let c = load("[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
         assert_eq!(c.artwork_roots, vec![std::path::PathBuf::from("/a")]);
@@ -466,9 +525,42 @@ requests_per_second = 20
     }
 
     #[test]
+    fn errors_on_the_token_line_never_print_it() {
+        for text in [
+            "[server]\ntoken = \"two words\"\n",
+            "[server]\ntoken = two-words\n",
+            "[server]\n  token=12345\n",
+        ] {
+            let (line, rendered) = first_error(text);
+            assert!(line.starts_with("config.toml: line 2, column"), "{line}");
+            assert!(line.contains("inline `token` cannot be used"), "{line}");
+            for secret in ["two", "12345"] {
+                assert!(!rendered.contains(secret), "{rendered}");
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tok");
+        std::fs::write(&file, "x").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!("[server]\ntoken_file = \"{}\"\n", file.display());
+        let c = load(&text).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("mode 644"), "{:?}", c.warnings);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(load(&text).unwrap().warnings.is_empty());
+    }
+
+    #[test]
     fn inline_token_is_accepted_with_a_warning() {
         let c = load("[server]\ntoken = \"abc\"\n").unwrap();
-        assert_eq!(c.server.token.as_deref(), Some("abc"));
+        assert_eq!(c.server.token.as_ref().map(|t| t.expose()), Some("abc"));
+        assert!(!format!("{c:?}").contains("abc\""), "Debug never shows it");
         assert!(
             c.warnings[0].starts_with("config.toml:2:9: the Plex token is written"),
             "{:?}",

@@ -3,8 +3,8 @@
 //!
 //! Every typed method (in the files under `client/`) builds a
 //! [`PlexRequest`] with a pure builder from [`crate::plex::request`] and sends
-//! it through [`PlexClient::send_raw`], so what `--dry-run` prints is exactly
-//! what is sent.
+//! it through [`PlexClient::send`] (actions) or [`PlexClient::send_raw`]
+//! (answers), so what `--dry-run` prints is exactly what is sent.
 
 mod activity;
 mod artwork;
@@ -16,6 +16,7 @@ mod matching;
 pub use collection::CollectionContent;
 pub use matching::best_candidate;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,6 +70,8 @@ struct Inner {
     sections: Mutex<Option<library::SectionCache>>,
     /// Ceiling on requests per second, when set.
     limiter: ArcSwapOption<governor::DefaultDirectRateLimiter>,
+    /// `--dry-run`: requests that change state are logged, not sent.
+    dry_run: AtomicBool,
 }
 
 /// What Plex answered to a request that succeeded (2xx).
@@ -135,6 +138,7 @@ impl PlexClient {
                 tls: Arc::new(tls),
                 sections: Mutex::new(None),
                 limiter: ArcSwapOption::empty(),
+                dry_run: AtomicBool::new(false),
             }),
         })
     }
@@ -165,6 +169,19 @@ impl PlexClient {
         self.inner.limiter.store(limiter);
     }
 
+    /// In dry-run mode, requests that change state
+    /// ([`PlexRequest::changes_state`]) are logged exactly as they would be
+    /// sent and answered with an empty 200 without reaching Plex; reads still
+    /// go through, so what would happen is computed from real data.
+    pub fn set_dry_run(&self, on: bool) {
+        self.inner.dry_run.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether dry-run mode is on.
+    pub fn is_dry_run(&self) -> bool {
+        self.inner.dry_run.load(Ordering::Relaxed)
+    }
+
     /// Re-reads the token from its source (after a 401, or on SIGHUP).
     pub fn reload_token(&self) -> Result<(), PlexError> {
         let (token, origin) = self.inner.tokens.read()?;
@@ -192,7 +209,7 @@ impl PlexClient {
     }
 
     /// The notification stream URL: `path` under the base URL, `http`→`ws`,
-    /// `https`→`wss`, with `filter=` when given. No token in it.
+    /// `https`→`wss`, with `filters=` when given. No token in it.
     pub fn notifications_url(&self, path: &str, filters: Option<&str>) -> Url {
         let segments: Vec<String> = path
             .split('/')
@@ -234,10 +251,23 @@ impl PlexClient {
         Ok(h)
     }
 
+    /// Sends an action and only cares whether it succeeded.
+    pub async fn send(&self, req: &PlexRequest) -> Result<(), PlexError> {
+        self.send_raw(req).await.map(drop)
+    }
+
     /// Sends `req` and returns Plex's answer when it is a success (2xx);
     /// maps every failure to a [`PlexError`]. A 401 re-reads the token once
     /// and retries when it changed (a rotated token file).
     pub async fn send_raw(&self, req: &PlexRequest) -> Result<RawResponse, PlexError> {
+        if self.is_dry_run() && req.changes_state() {
+            tracing::info!(request = %req, "Dry run: not sent.");
+            return Ok(RawResponse {
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+            });
+        }
         let token = self.token()?;
         match self.send_with(req, &token).await {
             Err(PlexError::InvalidToken) => {

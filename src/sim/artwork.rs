@@ -10,7 +10,9 @@ use super::rejection::Rejection;
 /// Which image list: `posters` (the `thumb` field) or `arts` (backgrounds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageSlot {
+    /// Posters (`thumb`).
     Poster,
+    /// Backgrounds (`art`).
     Art,
 }
 

@@ -10,30 +10,44 @@ use std::time::Duration;
 pub enum RestFault {
     /// Answer `code` (500, 502, 503, 404, …) with Plex's short HTML body.
     Status {
+        /// The status to answer.
         code: u16,
+        /// How many matching requests get it.
         times: usize,
+        /// Only requests whose decoded path starts with this; `None` for all.
         path_prefix: Option<String>,
     },
     /// Answer 429 with a `Retry-After: <secs>` header.
     TooManyRequests {
+        /// The `Retry-After` value.
         retry_after_secs: u64,
+        /// How many matching requests get it.
         times: usize,
+        /// Only requests whose decoded path starts with this; `None` for all.
         path_prefix: Option<String>,
     },
     /// Wait `delay`, then answer normally.
     Slow {
+        /// How long to wait before answering.
         delay: Duration,
+        /// How many matching requests wait.
         times: usize,
+        /// Only requests whose decoded path starts with this; `None` for all.
         path_prefix: Option<String>,
     },
     /// Answer 200 with the real JSON cut in half (the request still takes effect).
     BadJson {
+        /// How many matching requests get a truncated body.
         times: usize,
+        /// Only requests whose decoded path starts with this; `None` for all.
         path_prefix: Option<String>,
     },
     /// Close the listening socket so connections are refused, close open
     /// connections, and listen again on the same port after `duration`.
-    Refuse { duration: Duration },
+    Refuse {
+        /// How long the port stays closed.
+        duration: Duration,
+    },
 }
 
 /// What the gate does to one request because of a queued fault.

@@ -71,6 +71,7 @@ pub(crate) async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: 
             .collect(),
         status: 0,
     };
+    let record_method = record.method.clone();
     let bytes = axum::body::to_bytes(body, MAX_BODY).await;
     let body_len = bytes.as_ref().map(|b| b.len()).unwrap_or(0);
     let seq = lock(&shared.requests).push(RecordedRequest { body_len, ..record });
@@ -91,6 +92,8 @@ pub(crate) async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: 
         }
     };
     lock(&shared.requests).set_status(seq, response.status().as_u16());
+    // The query is left out: it may carry the token.
+    tracing::debug!(method = %record_method, path = %path, status = response.status().as_u16(), "Simulator answered.");
     response
         .headers_mut()
         .insert("x-plex-protocol", HeaderValue::from_static("1.0"));

@@ -6,13 +6,21 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Plex metadata types the simulator knows, with their numeric codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ItemKind {
+    /// `1`
     Movie,
+    /// `2`
     Show,
+    /// `3`
     Season,
+    /// `4`
     Episode,
+    /// `8`
     Artist,
+    /// `9`
     Album,
+    /// `10`
     Track,
+    /// `18`
     Collection,
 }
 

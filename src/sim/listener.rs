@@ -44,6 +44,9 @@ struct ListenState {
 pub(crate) struct ListenerControl {
     addr: SocketAddr,
     state: Mutex<ListenState>,
+    /// The runtime the simulator started on, so a refusal can schedule the
+    /// re-bind even when injected from outside it.
+    runtime: tokio::runtime::Handle,
 }
 
 impl ListenerControl {
@@ -55,9 +58,11 @@ impl ListenerControl {
                 format!("the simulator listens on loopback only, not {addr}"),
             ));
         }
+        let runtime = tokio::runtime::Handle::try_current().map_err(io::Error::other)?;
         let listener = bind(addr)?;
         let addr = listener.local_addr()?;
         Ok(Arc::new(ListenerControl {
+            runtime,
             addr,
             state: Mutex::new(ListenState {
                 listener: Some(listener),
@@ -89,7 +94,7 @@ impl ListenerControl {
             st.generation
         };
         let this = Arc::clone(self);
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             tokio::select! {
                 () = tokio::time::sleep(duration) => {}
                 () = stop.cancelled() => return,

@@ -164,6 +164,7 @@ impl Simulator {
     /// Injects a REST fault. `Refuse` acts at once: the port is closed (and
     /// open connections with it) before this returns.
     pub fn inject(&self, fault: RestFault) {
+        tracing::info!(fault = ?fault, "Simulator fault injected.");
         match fault {
             RestFault::Refuse { duration } => self
                 .shared
@@ -186,6 +187,7 @@ impl Simulator {
 
     /// Injects a WebSocket fault (see [`WsFault`] for when each applies).
     pub fn inject_ws(&self, fault: WsFault) {
+        tracing::info!(fault = ?fault, "Simulator WebSocket fault injected.");
         match fault {
             WsFault::Restart { down_for } => self.restart(down_for),
             WsFault::RevokeToken => {

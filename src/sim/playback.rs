@@ -13,9 +13,13 @@ use super::shared::lock;
 /// A player's state in a `playing` notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlayState {
+    /// Playing.
     Playing,
+    /// Paused by the user.
     Paused,
+    /// Waiting for data; not a state change rules usually care about.
     Buffering,
+    /// Ended; the session leaves `/status/sessions`.
     Stopped,
 }
 

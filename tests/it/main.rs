@@ -1,5 +1,4 @@
-//! The one integration-test binary (`cargo test --test it`); each module is
-//! one area of the product.
+//! The one integration-test binary; each module is one area of the product.
 
 mod cli;
 mod cli_config;
@@ -7,6 +6,7 @@ mod client_errors;
 mod client_harness;
 mod client_read;
 mod client_scan;
+mod client_tls;
 mod client_write;
 mod engine;
 mod engine_driver;
@@ -19,15 +19,23 @@ mod event_playback;
 mod event_properties;
 mod event_reconcile;
 mod event_self_cause;
+mod health;
 mod journal;
 mod listener;
 mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
 mod listener_sim;
+mod logging;
+mod login;
 mod notification;
 mod notification_fixtures;
+mod notify;
 mod pathmap;
+mod rules;
+mod rules_broken;
+mod rules_matching;
 mod sim;
 mod sim_shapes;
 mod sim_ws;
+mod support;

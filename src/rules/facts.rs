@@ -1,0 +1,176 @@
+//! Item metadata as rules see it under `item`, fetched lazily.
+//!
+//! Notifications carry little about an item (an id, sometimes a type). Rules
+//! that read `item.*` (guid, external ids, files, folder, labels…) need one
+//! `GET /library/metadata/{id}` per event; [`crate::rules::RuleSet::needs_metadata`]
+//! says whether any candidate rule does, the engine fetches once through a
+//! [`MetadataSource`] and hands the same [`ItemFacts`] to every rule.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::plex::id::id_from_value;
+
+/// What rules can read about an item once its metadata is fetched.
+///
+/// Every field is always present in the rule context (absent values are
+/// `null` or empty), so `item.year == 2002` is false on an item without a
+/// year rather than a runtime error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ItemFacts {
+    /// The ratingKey.
+    pub id: String,
+    /// `movie`, `show`, `episode`…; item type filters use it when the event did not say.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The title as Plex shows it.
+    pub title: String,
+    /// The release year, when Plex knows it.
+    pub year: Option<i64>,
+    /// The primary guid: `plex://movie/…` when matched, `local://…` when not.
+    pub guid: String,
+    /// External ids by provider (`tmdb`, `imdb`, `tvdb`), from `Guid[]`.
+    pub guids: BTreeMap<String, String>,
+    /// Media file paths as Plex sees them (before any path mapping).
+    pub files: Vec<String>,
+    /// The first file's folder, as Plex sees it: where `{tmdb-N}` tags and
+    /// local artwork live. For shows, the show's own `Location`.
+    pub folder: Option<String>,
+    /// Label tags: a cheap way for people (and Kometa, *arr tags) to steer rules.
+    pub labels: Vec<String>,
+    /// Collections the item is in, so a rule can skip items already added.
+    pub collections: Vec<String>,
+    /// Genre tags.
+    pub genres: Vec<String>,
+    /// The library section id; playback events may lack it, the metadata does not.
+    pub section_id: Option<String>,
+    /// The library section title.
+    pub section_title: Option<String>,
+}
+
+impl ItemFacts {
+    /// Builds facts from a `/library/metadata/{id}` response (the whole
+    /// `MediaContainer` or one `Metadata[]` entry). `None` when it holds no item.
+    pub fn from_metadata(json: &Value) -> Option<ItemFacts> {
+        let entry = match json.pointer("/MediaContainer/Metadata/0") {
+            Some(e) => e,
+            None if json.get("ratingKey").is_some() => json,
+            None => return None,
+        };
+        let text = |k: &str| {
+            entry
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let files: Vec<String> = array(entry, "Media")
+            .flat_map(|m| array(m, "Part"))
+            .filter_map(|p| p.get("file").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let folder = files.first().and_then(|f| parent_of(f)).or_else(|| {
+            array(entry, "Location")
+                .find_map(|l| l.get("path").and_then(Value::as_str))
+                .map(str::to_owned)
+        });
+        let guids = array(entry, "Guid")
+            .filter_map(|g| g.get("id").and_then(Value::as_str))
+            .filter_map(|g| g.split_once("://"))
+            .map(|(provider, id)| (provider.to_owned(), id.to_owned()))
+            .collect();
+        Some(ItemFacts {
+            id: entry.get("ratingKey").and_then(id_from_value)?,
+            kind: text("type"),
+            title: text("title"),
+            year: entry.get("year").and_then(Value::as_i64),
+            guid: text("guid"),
+            guids,
+            files,
+            folder,
+            labels: tags(entry, "Label"),
+            collections: tags(entry, "Collection"),
+            genres: tags(entry, "Genre"),
+            section_id: entry
+                .get("librarySectionID")
+                .and_then(id_from_value)
+                .or_else(|| {
+                    json.pointer("/MediaContainer/librarySectionID")
+                        .and_then(id_from_value)
+                }),
+            section_title: entry
+                .get("librarySectionTitle")
+                .or_else(|| json.pointer("/MediaContainer/librarySectionTitle"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// Where the engine gets [`ItemFacts`] from (the Plex client, a cache, or a
+/// test's canned responses). Rules only ever see the result.
+pub trait MetadataSource: Send + Sync {
+    /// Why a fetch failed (network, auth…), for the caller to log.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The facts for item `id`; `Ok(None)` when Plex no longer has it.
+    fn item_facts(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ItemFacts>, Self::Error>> + Send;
+}
+
+fn array<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+fn tags(v: &Value, key: &str) -> Vec<String> {
+    array(v, key)
+        .filter_map(|t| t.get("tag").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// The folder of a Plex file path; Plex on Windows uses backslashes.
+fn parent_of(file: &str) -> Option<String> {
+    let cut = file.rfind(['/', '\\'])?;
+    Some(if cut == 0 {
+        "/".to_owned()
+    } else {
+        file[..cut].to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_come_from_a_real_metadata_response() {
+        let json: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/rest/library_metadata_108__plex-api-rs.json"
+        ))
+        .unwrap();
+        let facts = ItemFacts::from_metadata(&json).unwrap();
+        assert_eq!(facts.id, "108");
+        assert_eq!(facts.kind, "movie");
+        assert_eq!(facts.year, Some(2002));
+        assert_eq!(facts.guid, "com.plexapp.agents.imdb://tt0165832?lang=en");
+        assert_eq!(facts.files, ["/data/Movies/Interstate 60 (2002).mkv"]);
+        assert_eq!(facts.folder.as_deref(), Some("/data/Movies"));
+        assert_eq!(facts.section_id.as_deref(), Some("1"));
+        assert!(facts.genres.contains(&"Comedy".to_owned()));
+    }
+
+    #[test]
+    fn windows_paths_have_folders_too() {
+        assert_eq!(
+            parent_of(r"D:\Movies\A (2001)\a.mkv").as_deref(),
+            Some(r"D:\Movies\A (2001)")
+        );
+        assert_eq!(parent_of("/a.mkv").as_deref(), Some("/"));
+        assert_eq!(parent_of("a.mkv"), None);
+    }
+}
