@@ -668,3 +668,32 @@ async fn a_missing_token_file_waits_slowly_and_is_picked_up_once_written() {
     stop.cancel();
     task.await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_heartbeat_keeps_beating_through_a_slow_connect_and_backoff() {
+    use metarr_plex::heartbeat::Heartbeats;
+    // Accepts TCP but never answers the upgrade: each attempt takes the
+    // whole 10 s connect timeout, longer than the allowed 3 s of silence.
+    let blackhole = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = blackhole.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = blackhole.accept().await.unwrap();
+            tokio::spawn(hold_forever(s));
+        }
+    });
+    let beats = Heartbeats::new();
+    let l = listener(config(addr), Arc::default())
+        .with_heartbeat(beats.register("listener", Duration::from_secs(3)));
+    let (tx, _rx) = mpsc::channel(16);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(l.run(tx, stop.clone()));
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(beats.all_alive(), "{:?}", beats.stalled());
+    }
+    stop.cancel();
+    task.await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(!beats.all_alive(), "a stopped listener stops beating");
+}

@@ -14,6 +14,7 @@
 //! minute); a rejected token gets its own slow retry (≈1 → 5 min) and re-reads
 //! the token source each time.
 
+mod beat;
 mod client_view;
 mod connect;
 mod normalized;
@@ -43,8 +44,10 @@ pub use stats::{ListenerStats, StatsSnapshot};
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::event::Event;
+use crate::heartbeat::Heartbeat;
 use crate::plex::PlexClient;
 use crate::token::TokenSource;
+use beat::Beat;
 use connect::Dialer;
 use outlet::Outlet;
 use session::{Context, SessionEnd, Timing};
@@ -163,6 +166,9 @@ pub struct Listener {
     watermark: Arc<dyn WatermarkStore>,
     health: Health,
     stats: Arc<ListenerStats>,
+    /// Beaten while the loop turns (also while Plex is down), so the systemd
+    /// watchdog can tell a hung listener from an unreachable server.
+    heartbeat: Option<Heartbeat>,
 }
 
 impl Listener {
@@ -191,7 +197,15 @@ impl Listener {
             watermark,
             health,
             stats: Arc::new(ListenerStats::default()),
+            heartbeat: None,
         })
+    }
+
+    /// Reports liveness through `heartbeat`: at least every
+    /// [`Heartbeat::period`], whether connected, connecting or backing off.
+    pub fn with_heartbeat(mut self, heartbeat: Heartbeat) -> Listener {
+        self.heartbeat = Some(heartbeat);
+        self
     }
 
     /// The connection state, updated on every transition.
@@ -221,7 +235,9 @@ impl Listener {
             watermark,
             mut health,
             stats,
+            heartbeat,
         } = self;
+        let beat = Beat::new(heartbeat);
         let url = dialer.url.to_string();
         let mut outlet = Outlet::new(pipeline, events, Arc::clone(&stats));
         let mut backoff = Backoff::new(config.backoff_base, config.backoff_cap);
@@ -234,10 +250,15 @@ impl Listener {
         };
 
         'outer: loop {
-            let attempt = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break 'outer,
-                attempt = dialer.connect() => attempt,
+            let connect = dialer.connect();
+            tokio::pin!(connect);
+            let attempt = loop {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break 'outer,
+                    attempt = &mut connect => break attempt,
+                    () = beat.wait() => {}
+                }
             };
             let delay = match attempt {
                 Ok(socket) => {
@@ -254,6 +275,7 @@ impl Listener {
                             watermark: &watermark,
                             timing,
                             shutdown: &shutdown,
+                            beat: &beat,
                         },
                     )
                     .await;
@@ -305,6 +327,7 @@ impl Listener {
                     () = shutdown.cancelled() => break 'outer,
                     () = sleep_until(wake) => break,
                     () = sleep_until(down_at.unwrap_or(wake)), if down_at.is_some() => {}
+                    () = beat.wait() => {}
                 }
             }
         }

@@ -12,6 +12,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
+use super::beat::Beat;
 use super::connect::Socket;
 use super::outlet::Outlet;
 use super::reconcile::{ReconcileError, ServerView, Snapshot, WatermarkStore};
@@ -75,6 +76,7 @@ pub(crate) struct Context<'a> {
     pub(crate) watermark: &'a Arc<dyn WatermarkStore>,
     pub(crate) timing: Timing,
     pub(crate) shutdown: &'a CancellationToken,
+    pub(crate) beat: &'a Beat,
 }
 
 type Reconciling = BoxFuture<'static, Result<Snapshot, ReconcileError>>;
@@ -88,6 +90,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
         watermark,
         timing,
         shutdown,
+        beat,
     } = cx;
     let start = Instant::now();
     let mut ping = interval_at(start + timing.ping_every, timing.ping_every);
@@ -167,6 +170,9 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
             }
             msg = socket.next() => {
                 last_inbound = Instant::now();
+                // Here too, not only on the tick: a flood of frames keeps the
+                // biased select from ever reaching the tick branch.
+                beat.maybe(last_inbound);
                 match msg {
                     None => return SessionEnd::Closed("connection ended".to_owned()),
                     Some(Err(e)) => return SessionEnd::Failed(e.to_string()),
@@ -210,6 +216,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
             }
             _ = tick.tick() => {
                 let now = Instant::now();
+                beat.maybe(now);
                 outlet.tick(now);
                 let retry_due = retry_at.is_some_and(|at| now >= at);
                 if reconciling.is_none() && (outlet.resync_due() || retry_due) {

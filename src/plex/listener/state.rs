@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::event::{Event, EventName};
+use crate::status::ServiceStatus;
 
 /// Where the notification stream stands, published through a
 /// `tokio::sync::watch` for systemd `STATUS=`, health checks and metrics.
@@ -51,6 +52,27 @@ impl ConnectionState {
             ConnectionState::Reconnecting { .. } => "reconnecting",
             ConnectionState::AuthFailed { .. } => "auth_failed",
             ConnectionState::Stopped => "stopped",
+        }
+    }
+}
+
+impl ConnectionState {
+    /// The daemon status (systemd `STATUS=`, `/healthz`, the state metric)
+    /// for this state; `server_url` is the server's base URL.
+    pub fn service_status(&self, server_url: &url::Url) -> ServiceStatus {
+        match self {
+            ConnectionState::Connecting => ServiceStatus::connecting(server_url),
+            ConnectionState::Connected { server_version, .. } => ServiceStatus::connected(
+                server_version
+                    .as_deref()
+                    .unwrap_or("(version not yet known)"),
+                server_url,
+            ),
+            ConnectionState::Reconnecting { attempt, next_in } => {
+                ServiceStatus::reconnecting(*attempt, *next_in)
+            }
+            ConnectionState::AuthFailed { .. } => ServiceStatus::auth_failed(),
+            ConnectionState::Stopped => ServiceStatus::stopping(),
         }
     }
 }
@@ -240,5 +262,48 @@ impl Health {
 
     pub(crate) fn stopped(&self) {
         self.tx.send_replace(ConnectionState::Stopped);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::Phase;
+
+    #[test]
+    fn every_state_maps_to_the_matching_service_phase() {
+        let url = url::Url::parse("http://127.0.0.1:32400").unwrap();
+        let cases = [
+            (ConnectionState::Connecting, Phase::Connecting),
+            (
+                ConnectionState::Connected {
+                    since: SystemTime::now(),
+                    server_version: Some("1.41.3".into()),
+                },
+                Phase::Connected,
+            ),
+            (
+                ConnectionState::Reconnecting {
+                    attempt: 3,
+                    next_in: Duration::from_secs(4),
+                },
+                Phase::Reconnecting,
+            ),
+            (
+                ConnectionState::AuthFailed {
+                    next_in: Duration::from_secs(60),
+                },
+                Phase::AuthFailed,
+            ),
+            (ConnectionState::Stopped, Phase::Stopping),
+        ];
+        for (state, phase) in cases {
+            assert_eq!(state.service_status(&url).phase, phase, "{state:?}");
+        }
+        let connected = ConnectionState::Connected {
+            since: SystemTime::now(),
+            server_version: Some("1.41.3".into()),
+        };
+        assert!(connected.service_status(&url).text.contains("1.41.3"));
     }
 }
