@@ -1,7 +1,6 @@
 //! The listener's side of the watchdog: beat the heartbeat while waiting
 //! (connecting, backing off) and while reading, without a timer per frame.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
@@ -45,15 +44,13 @@ impl Beat {
 
     /// Resolves after one period and beats; pends forever without a heartbeat.
     /// For `select!` loops that otherwise wait on something slow.
-    pub(crate) fn wait(&self) -> impl Future<Output = ()> + '_ {
-        async move {
-            match &self.heartbeat {
-                Some(h) => {
-                    tokio::time::sleep(h.period()).await;
-                    self.maybe(Instant::now());
-                }
-                None => std::future::pending().await,
+    pub(crate) async fn wait(&self) {
+        match &self.heartbeat {
+            Some(h) => {
+                tokio::time::sleep(h.period()).await;
+                self.maybe(Instant::now());
             }
+            None => std::future::pending().await,
         }
     }
 }
