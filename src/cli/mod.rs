@@ -10,6 +10,7 @@ mod check;
 mod context;
 mod edit;
 mod error;
+mod events;
 mod explain;
 mod item;
 mod item_actions;
@@ -100,6 +101,8 @@ pub enum Command {
     MapPath(map_path::MapPathArgs),
     /// Run the built-in Plex simulator on loopback.
     Sim(sim::SimArgs),
+    /// Print the notification stream as JSON lines (normalized events, or `--raw`).
+    Events(events::EventsArgs),
     /// Check rule files: every error in every file, with its line (exit 0 ok, 1 errors, 2 IO).
     Check(check::CheckArgs),
     /// Print the JSON Schema of rule files, for editor completion.
@@ -204,6 +207,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         // Handled before the config is loaded.
         Command::Sim(_) | Command::Check(_) | Command::Schema | Command::Test(_) => Ok(()),
         Command::Login(a) => login::run(&ctx, a).await,
+        Command::Events(a) => events::run(&ctx, a).await,
     }
 }
 
