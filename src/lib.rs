@@ -7,15 +7,17 @@
 //! - [`plex`]: the REST client and the notification stream (what Plex says and
 //!   how we ask it to do things).
 //!   - [`plex::notification`]: push-channel frames → typed notifications (pure).
+//!   - [`plex::listener`]: the WebSocket that never gives up, feeding events.
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
+//!   - [`event::Normalizer`]: the pure, stateful notification → event step
+//!     (playback sessions, items, activities, reconciliation, loop guard).
+//! - [`backoff`]: full-jitter exponential backoff for every retry loop.
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
 //!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
 //!   and the async loop that persists its decisions and wakes at deadlines.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
-//!   - [`event::Normalizer`]: the pure, stateful notification → event step
-//!     (playback sessions, items, activities, reconciliation, loop guard).
 //! - [`rules`]: rule files — load, check, compile, and match events to
 //!   the actions they call for.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
@@ -40,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod diag;

@@ -18,7 +18,13 @@ pub struct ActivitiesArgs {
 pub(crate) async fn run(ctx: &Context, args: ActivitiesArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
     if let Some(uuid) = args.cancel {
-        client.cancel_activity(&uuid).await?;
+        client.cancel_activity(&uuid).await.map_err(|e| match e {
+            crate::plex::PlexError::NotFound { .. } => CliError::Action(format!(
+                "no activity {} is running",
+                super::output::clean(&uuid)
+            )),
+            other => other.into(),
+        })?;
         if ctx.json {
             return print_json(&json!({ "cancelled": uuid }));
         }
@@ -44,6 +50,6 @@ pub(crate) async fn run(ctx: &Context, args: ActivitiesArgs) -> Result<(), CliEr
             a.subtitle.clone().unwrap_or_default(),
         ]);
     }
-    t.print();
+    t.print_or("No activities are running.");
     Ok(())
 }

@@ -26,6 +26,18 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// Maps a 404 on an item endpoint to "item N not found"; other errors
+    /// pass through.
+    pub(crate) fn for_item(id: &str) -> impl Fn(PlexError) -> CliError + '_ {
+        move |e| match e {
+            PlexError::NotFound { .. } => CliError::Action(format!(
+                "item {} not found on the Plex server",
+                super::output::clean(id)
+            )),
+            other => CliError::Plex(other),
+        }
+    }
+
     /// 2 for usage and config errors, 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -25,19 +25,30 @@ pub struct RefreshArgs {
 
 /// `unmatch ID`.
 pub(crate) async fn unmatch(ctx: &Context, args: IdArgs) -> Result<(), CliError> {
-    ctx.client()?.unmatch(&args.id).await?;
+    ctx.client()?
+        .unmatch(&args.id)
+        .await
+        .map_err(CliError::for_item(&args.id))?;
     done(ctx, "unmatch", &args.id, None)
 }
 
 /// `refresh ID [--force]`.
 pub(crate) async fn refresh(ctx: &Context, args: RefreshArgs) -> Result<(), CliError> {
-    let activity = ctx.client()?.refresh_item(&args.id, args.force).await?;
+    let activity = ctx
+        .client()?
+        .refresh_item(&args.id, args.force)
+        .await
+        .map_err(CliError::for_item(&args.id))?;
     done(ctx, "refresh", &args.id, activity)
 }
 
 /// `analyze ID`.
 pub(crate) async fn analyze(ctx: &Context, args: IdArgs) -> Result<(), CliError> {
-    let activity = ctx.client()?.analyze_item(&args.id).await?;
+    let activity = ctx
+        .client()?
+        .analyze_item(&args.id)
+        .await
+        .map_err(CliError::for_item(&args.id))?;
     done(ctx, "analyze", &args.id, activity)
 }
 

@@ -24,7 +24,7 @@ pub(crate) async fn sessions(ctx: &Context) -> Result<(), CliError> {
             title,
         ]);
     }
-    t.print();
+    t.print_or("Nothing is playing.");
     Ok(())
 }
 
@@ -42,6 +42,6 @@ pub(crate) async fn agents(ctx: &Context) -> Result<(), CliError> {
             if a.primary { "yes" } else { "no" }.into(),
         ]);
     }
-    t.print();
+    t.print_or("The server lists no agents.");
     Ok(())
 }

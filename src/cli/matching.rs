@@ -70,7 +70,10 @@ pub(crate) async fn run(ctx: &Context, args: MatchArgs) -> Result<(), CliError> 
                 }
             };
             query.agent = args.agent.clone();
-            let candidates = client.match_candidates(&args.id, &query).await?;
+            let candidates = client
+                .match_candidates(&args.id, &query)
+                .await
+                .map_err(CliError::for_item(&args.id))?;
             let best = best_candidate(&candidates).ok_or_else(|| {
                 CliError::Action(format!(
                     "Plex found no match for {} (item {})",
@@ -81,7 +84,10 @@ pub(crate) async fn run(ctx: &Context, args: MatchArgs) -> Result<(), CliError> 
             (best.guid.clone(), best.name.clone(), best.year)
         }
     };
-    client.apply_match(&args.id, &guid, &name, year).await?;
+    client
+        .apply_match(&args.id, &guid, &name, year)
+        .await
+        .map_err(CliError::for_item(&args.id))?;
     if ctx.json {
         return print_json(&json!({ "id": args.id, "guid": guid, "name": name, "year": year }));
     }

@@ -10,6 +10,7 @@ mod check;
 mod context;
 mod edit;
 mod error;
+mod events;
 mod item;
 mod item_actions;
 mod listing;
@@ -55,6 +56,7 @@ pub struct Cli {
     /// terminal, JSON otherwise). Levels come from RUST_LOG.
     #[arg(long, global = true, value_name = "FORMAT")]
     pub log_format: Option<crate::logging::LogFormat>,
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -101,6 +103,8 @@ pub enum Command {
     Schema,
     /// Get a Plex token from plex.tv (browser PIN, or --password) and store it.
     Login(login::LoginArgs),
+    /// Print the notification stream as JSON lines (normalized events, or `--raw`).
+    Events(events::EventsArgs),
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -144,6 +148,10 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // The simulator needs no config: a broken config must not stop it.
+    if let Command::Sim(args) = cli.command {
+        return sim::run(args).await;
+    }
     match &cli.command {
         Command::Check(args) => {
             return match check::run(args, cli.json) {
@@ -172,9 +180,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sessions => listing::sessions(&ctx).await,
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
-        Command::Sim(a) => sim::run(&ctx, a).await,
-        Command::Check(_) | Command::Schema => Ok(()),
+        // Handled before the config is loaded.
+        Command::Sim(_) | Command::Check(_) | Command::Schema => Ok(()),
         Command::Login(a) => login::run(&ctx, a).await,
+        Command::Events(a) => events::run(&ctx, a).await,
     }
 }
 

@@ -58,6 +58,15 @@ impl Table {
     pub(crate) fn print(&self) {
         print!("{}", self.render());
     }
+
+    /// Prints to stdout, or `empty` when there are no rows.
+    pub(crate) fn print_or(&self, empty: &str) {
+        if self.rows.len() <= 1 {
+            println!("{empty}");
+        } else {
+            self.print();
+        }
+    }
 }
 
 /// Prints `value` as pretty JSON on stdout.

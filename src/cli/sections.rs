@@ -20,6 +20,6 @@ pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
             locations.join(", "),
         ]);
     }
-    t.print();
+    t.print_or("The server has no library sections.");
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use clap::Args;
 
-use super::{CliError, Context};
+use super::CliError;
 use crate::sim::{SimOptions, Simulator};
 
 /// Arguments of `sim`.
@@ -19,7 +19,7 @@ pub struct SimArgs {
 }
 
 /// Runs the simulator on loopback until Ctrl-C or SIGTERM.
-pub(crate) async fn run(_ctx: &Context, args: SimArgs) -> Result<(), CliError> {
+pub(crate) async fn run(args: SimArgs) -> Result<(), CliError> {
     let defaults = SimOptions::default();
     let given_token = args.token.is_some();
     let opts = SimOptions {

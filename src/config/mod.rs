@@ -2,10 +2,44 @@
 //! reported (`file:line:col`, the line underlined, what to write instead).
 //!
 //! Parsing is two steps, as ripgrep does it: the TOML text becomes a plain
-//! serde layer ([`raw`], every table `deny_unknown_fields`, positions kept
+//! serde layer (`raw`, every table `deny_unknown_fields`, positions kept
 //! with `toml::Spanned`), which is then checked and turned into a [`Config`]
 //! whose values are ready to use (a parsed `Url`, a `Duration`, a
 //! [`PathMap`]). Every problem is collected before anything is reported.
+//!
+//! # Reference
+//!
+//! Read from `--config FILE`, else `$CONFIGURATION_DIRECTORY/config.toml`,
+//! else `/etc/metarr-plex/config.toml`. A missing default file means all
+//! defaults; a missing `--config` file is an error. Every key is optional.
+//!
+//! ```toml
+//! # Local folders artwork may be uploaded from (default: every path_map `from`).
+//! artwork_roots = ["/data/media"]
+//!
+//! [server]
+//! url = "http://127.0.0.1:32400"       # https:// uses TLS; a path prefix is kept
+//! token_file = "/etc/metarr-plex/plex-token"
+//! # token = "…"                        # inline: accepted, warned about at every start
+//! timeout = "30s"                      # per request (humantime: "2m", "1m 30s")
+//! # ca_file = "/etc/metarr-plex/plex-ca.pem"   # trust only these certificates
+//! # insecure_skip_verify = true        # loopback / RFC 1918 / ULA hosts only; warned
+//! notifications_path = "/:/websockets/notifications"
+//! # filters = "playing,timeline,activity"      # the stream's `filters=` query
+//!
+//! [[path_map]]                         # longest whole-component prefix wins
+//! from = "/data/media/movies"          # as this machine sees it
+//! to = "/movies"                       # as Plex sees it
+//!
+//! [scan]
+//! parallel = 3                         # scans at once (1–16); one per section
+//!
+//! [plex]
+//! requests_per_second = 10             # REST ceiling (1–1000)
+//! ```
+//!
+//! The token is looked for, first found wins, in
+//! `$CREDENTIALS_DIRECTORY/plex-token`, `token_file`, `PLEX_TOKEN`, `token`.
 
 mod raw;
 mod validate;

@@ -408,6 +408,28 @@ requests_per_second = 20
     }
 
     #[test]
+    fn the_reference_in_the_module_docs_is_a_valid_config() {
+        let source = include_str!("mod.rs");
+        let example: String = source
+            .lines()
+            .skip_while(|l| !l.starts_with("//! ```toml"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("//! ```"))
+            .map(|l| {
+                format!(
+                    "{}\n",
+                    l.trim_start_matches("//!").strip_prefix(' ').unwrap_or("")
+                )
+            })
+            .collect();
+        assert!(example.contains("[server]"), "{example}");
+        let c = load(&example).unwrap();
+        assert_eq!(c.path_map.rules().len(), 1);
+        assert_eq!(c.scan.parallel, 3);
+        assert_eq!(c.server.url.as_str(), "http://127.0.0.1:32400/");
+    }
+
+    #[test]
     fn artwork_roots_default_to_the_mapped_folders() {
         let c = load("[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
         assert_eq!(c.artwork_roots, vec![std::path::PathBuf::from("/a")]);

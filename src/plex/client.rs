@@ -74,8 +74,11 @@ struct Inner {
 /// What Plex answered to a request that succeeded (2xx).
 #[derive(Debug, Clone)]
 pub struct RawResponse {
+    /// The 2xx status Plex answered with.
     pub status: StatusCode,
+    /// Response headers (`X-Plex-Activity` among them).
     pub headers: HeaderMap,
+    /// The body as received; often empty for actions.
     pub body: Vec<u8>,
 }
 
@@ -332,5 +335,51 @@ pub(crate) fn found<T>(r: Result<T, PlexError>) -> Result<Option<T>, PlexError> 
         Ok(v) => Ok(Some(v)),
         Err(PlexError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> PlexClient {
+        PlexClient::new(ClientSettings {
+            base_url: Url::parse(base).unwrap(),
+            tokens: TokenSource::fixed(Token::new("t0ken-VALUE").unwrap()),
+            identity: ClientIdentity::new("cid"),
+            timeout: Duration::from_secs(1),
+            tls: TlsSettings::default(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn notifications_url_swaps_the_scheme_and_keeps_the_token_out() {
+        let c = client("http://127.0.0.1:32400");
+        assert_eq!(
+            c.notifications_url("/:/websockets/notifications", None)
+                .as_str(),
+            "ws://127.0.0.1:32400/:/websockets/notifications"
+        );
+        let c = client("https://plex.lan:32400/prefix/");
+        assert_eq!(
+            c.notifications_url("/:/eventsource/notifications", Some("playing,timeline"))
+                .as_str(),
+            "wss://plex.lan:32400/prefix/:/eventsource/notifications?filters=playing%2Ctimeline"
+        );
+    }
+
+    #[test]
+    fn upgrade_headers_hold_identity_and_a_sensitive_token() {
+        let h = client("http://127.0.0.1:32400").upgrade_headers().unwrap();
+        assert_eq!(h["x-plex-client-identifier"], "cid");
+        assert_eq!(h["x-plex-product"], "Metarr");
+        assert_eq!(h["x-plex-device"], "Metarr Server");
+        assert_eq!(h["accept"], "application/json");
+        assert!(h["x-plex-token"].is_sensitive());
+        assert!(
+            !format!("{h:?}").contains("t0ken-VALUE"),
+            "sensitive values are hidden"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Everything that talks to a Plex Media Server: the REST client and the
 //! notification stream.
 //!
+//! - [`notification`]: push-channel frames → typed notifications (pure).
+//! - [`listener`]: the WebSocket that never gives up, feeding events.
 //! - [`request`]: requests as values, one pure builder per endpoint.
 //! - [`client`]: sends them, with identity headers and the token.
 //! - [`error`]: what can go wrong, one variant per kind callers branch on.
@@ -11,8 +13,9 @@
 pub mod client;
 pub mod error;
 pub mod id;
-pub mod notification;
+pub mod listener;
 pub mod model;
+pub mod notification;
 pub mod request;
 pub mod scan;
 

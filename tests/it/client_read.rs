@@ -200,3 +200,29 @@ async fn children_sessions_agents_and_activities_parse() {
     assert_eq!(requests_to(&sim, "GET", "/status/sessions").len(), 1);
     assert_eq!(requests_to(&sim, "GET", "/activities").len(), 1);
 }
+
+#[tokio::test]
+async fn a_rate_limit_spaces_requests_after_the_burst() {
+    let (sim, client) = setup().await;
+    client.set_rate_limit(5);
+    let start = std::time::Instant::now();
+    for _ in 0..10 {
+        client.activities().await.unwrap();
+    }
+    // A burst of 5, then one every 200 ms.
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(requests_to(&sim, "GET", "/activities").len(), 10);
+    client.set_rate_limit(0);
+    let start = std::time::Instant::now();
+    for _ in 0..10 {
+        client.activities().await.unwrap();
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_millis(800),
+        "no limit after 0"
+    );
+}

@@ -1,5 +1,6 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod cli;
 mod cli_config;
 mod client_errors;
 mod client_harness;
@@ -19,6 +20,10 @@ mod event_reconcile;
 mod event_self_cause;
 mod health;
 mod journal;
+mod listener;
+mod listener_cli;
+mod listener_harness;
+mod listener_reconcile;
 mod logging;
 mod login;
 mod notification;

@@ -49,9 +49,10 @@ impl PlexClient {
         Ok(())
     }
 
-    /// Uploads a poster from bytes (`image/jpeg` unless told).
+    /// Uploads a poster from bytes; the content type comes from the bytes.
     pub async fn upload_poster(&self, id: &str, bytes: Vec<u8>) -> Result<(), PlexError> {
-        self.upload_image(id, ImageKind::Poster, bytes, "image/jpeg")
+        let content_type = sniffed(&bytes);
+        self.upload_image(id, ImageKind::Poster, bytes, content_type)
             .await
     }
 
@@ -60,9 +61,10 @@ impl PlexClient {
         self.upload_image_url(id, ImageKind::Poster, url).await
     }
 
-    /// Uploads a background from bytes.
+    /// Uploads a background from bytes; the content type comes from the bytes.
     pub async fn upload_art(&self, id: &str, bytes: Vec<u8>) -> Result<(), PlexError> {
-        self.upload_image(id, ImageKind::Art, bytes, "image/jpeg")
+        let content_type = sniffed(&bytes);
+        self.upload_image(id, ImageKind::Art, bytes, content_type)
             .await
     }
 
@@ -91,4 +93,8 @@ impl PlexClient {
     pub async fn select_art(&self, id: &str, key: &str) -> Result<(), PlexError> {
         self.select_image(id, ImageKind::Art, key).await
     }
+}
+
+fn sniffed(bytes: &[u8]) -> &'static str {
+    request::sniff_image(bytes).unwrap_or("application/octet-stream")
 }

@@ -13,8 +13,10 @@ pub struct Activity {
     /// `library.update.section`, `library.refresh.items`, `media.generate.credits`…
     #[serde(rename = "type", default)]
     pub kind: String,
+    /// Whether `DELETE /activities/{uuid}` may stop it.
     #[serde(default)]
     pub cancellable: bool,
+    /// The account that started it.
     #[serde(
         default,
         rename = "userID",
@@ -22,8 +24,10 @@ pub struct Activity {
         skip_serializing_if = "Option::is_none"
     )]
     pub user_id: Option<String>,
+    /// What Plex shows, e.g. "Scanning Movies".
     #[serde(default)]
     pub title: String,
+    /// The current step or file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtitle: Option<String>,
     /// Percent done; -1 when Plex cannot tell.

@@ -24,6 +24,7 @@ pub struct Agent {
     pub identifier: String,
     #[serde(default)]
     pub name: String,
+    /// Whether it can be a section's main agent.
     #[serde(default)]
     pub primary: bool,
 }

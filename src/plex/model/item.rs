@@ -62,12 +62,25 @@ pub struct Item {
     /// Season number of an episode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_index: Option<i64>,
+    /// The title used for sorting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_sort: Option<String>,
+    /// The title in its original language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_title: Option<String>,
+    /// The plot summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The tagline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagline: Option<String>,
+    /// The studio or network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub studio: Option<String>,
+    /// Age rating (`PG-13`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_rating: Option<String>,
+    /// Release date, `YYYY-MM-DD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub originally_available_at: Option<String>,
     /// The selected poster's path.
@@ -88,14 +101,19 @@ pub struct Item {
     /// Media versions and their files.
     #[serde(default, rename = "Media", skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<Media>,
+    /// The genre tags.
     #[serde(default, rename = "Genre", skip_serializing_if = "Vec::is_empty")]
     pub genres: Vec<Tag>,
+    /// The director tags.
     #[serde(default, rename = "Director", skip_serializing_if = "Vec::is_empty")]
     pub directors: Vec<Tag>,
+    /// The writer tags.
     #[serde(default, rename = "Writer", skip_serializing_if = "Vec::is_empty")]
     pub writers: Vec<Tag>,
+    /// The collections the item is in, by title.
     #[serde(default, rename = "Collection", skip_serializing_if = "Vec::is_empty")]
     pub collections: Vec<Tag>,
+    /// Free labels.
     #[serde(default, rename = "Label", skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<Tag>,
     /// Locked fields: Plex's agents leave these alone.
@@ -133,6 +151,25 @@ impl Item {
         list.iter().map(|t| t.tag.clone()).collect()
     }
 
+    /// The current value of an editable field, by the name the edit
+    /// endpoint uses (`title`, `summary`, `originallyAvailableAt`…), so an
+    /// edit can send only what differs. `None` for unknown or unset fields.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let text = |v: &Option<String>| v.clone();
+        match name {
+            "title" => Some(self.title.clone()),
+            "titleSort" => text(&self.title_sort),
+            "originalTitle" => text(&self.original_title),
+            "summary" => text(&self.summary),
+            "tagline" => text(&self.tagline),
+            "studio" => text(&self.studio),
+            "contentRating" => text(&self.content_rating),
+            "originallyAvailableAt" => text(&self.originally_available_at),
+            "year" => self.year.map(|y| y.to_string()),
+            _ => None,
+        }
+    }
+
     /// Whether the field `name` is locked.
     pub fn is_locked(&self, name: &str) -> bool {
         self.fields.iter().any(|f| f.name == name && f.locked)
@@ -161,8 +198,10 @@ pub struct Media {
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<String>,
+    /// File container (`mkv`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// Resolution class (`1080`, `4k`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_resolution: Option<String>,
     /// The files.
@@ -190,13 +229,16 @@ pub struct Part {
 /// One tag of a tag list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
+    /// The tag text.
     pub tag: String,
 }
 
 /// A field with its lock state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
+    /// The field name (`title`, `thumb`…).
     pub name: String,
+    /// True when agents must not change it.
     #[serde(default)]
     pub locked: bool,
 }
@@ -215,6 +257,7 @@ pub struct Image {
     /// Whether it is the current one.
     #[serde(default)]
     pub selected: bool,
+    /// A small version to show.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb: Option<String>,
     /// Which agent or upload supplied it.
@@ -230,11 +273,13 @@ pub struct MatchCandidate {
     /// The title to apply with it.
     #[serde(default)]
     pub name: String,
+    /// The release year to apply with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year: Option<i32>,
     /// Plex's confidence, 0–100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<i64>,
+    /// The plot summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
 }
@@ -259,6 +304,22 @@ mod tests {
         );
         assert!(item.files().next().unwrap().ends_with("(2000).mp4"));
         assert_eq!(env.container.total_size, Some(1));
+    }
+
+    #[test]
+    fn editable_fields_are_readable_by_their_edit_names() {
+        let text =
+            include_str!("../../../tests/fixtures/rest/library_metadata_108__plex-api-rs.json");
+        let env: Envelope = serde_json::from_str(text).unwrap();
+        let item = &env.container.metadata[0];
+        assert_eq!(item.field("title").as_deref(), Some("Interstate 60"));
+        assert_eq!(item.field("studio").as_deref(), Some("Fireworks Pictures"));
+        assert_eq!(
+            item.field("originallyAvailableAt").as_deref(),
+            Some("2002-04-13")
+        );
+        assert_eq!(item.field("year").as_deref(), Some("2002"));
+        assert_eq!(item.field("nonsense"), None);
     }
 
     #[test]

@@ -22,19 +22,25 @@ pub struct Session {
         skip_serializing_if = "Option::is_none"
     )]
     pub rating_key: Option<String>,
+    /// The item title.
     #[serde(default)]
     pub title: String,
+    /// The item type.
     #[serde(rename = "type", default)]
     pub kind: String,
+    /// The show of an episode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grandparent_title: Option<String>,
     /// Milliseconds into the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub view_offset: Option<u64>,
+    /// Who is playing.
     #[serde(default, rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<SessionUser>,
+    /// On which device.
     #[serde(default, rename = "Player", skip_serializing_if = "Option::is_none")]
     pub player: Option<Player>,
+    /// LAN or WAN.
     #[serde(default, rename = "Session", skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionInfo>,
 }
@@ -42,8 +48,10 @@ pub struct Session {
 /// Who is watching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
+    /// Plex's id.
     #[serde(deserialize_with = "string_or_number")]
     pub id: String,
+    /// The account name.
     #[serde(default)]
     pub title: String,
 }
@@ -52,13 +60,16 @@ pub struct SessionUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Player {
+    /// The device name.
     #[serde(default)]
     pub title: String,
     /// `playing`, `paused`, `buffering`.
     #[serde(default)]
     pub state: String,
+    /// The app (`Plex Web`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
+    /// The device id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine_identifier: Option<String>,
 }
@@ -66,6 +77,7 @@ pub struct Player {
 /// The transport of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
+    /// Plex's id.
     pub id: String,
     /// `lan` or `wan`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

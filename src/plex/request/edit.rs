@@ -116,8 +116,11 @@ pub enum TagOp {
 /// One change to one tag list: which list, what to do, with which tags.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TagChange {
+    /// Which list.
     pub tag: TagKind,
+    /// Add, remove or replace.
     pub op: TagOp,
+    /// The tags.
     pub tags: Vec<String>,
 }
 

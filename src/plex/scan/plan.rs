@@ -45,7 +45,9 @@ pub enum ScanPathError {
 /// The scans of one section.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SectionScan {
+    /// The section to scan in.
     pub section_id: String,
+    /// Its name, for progress lines.
     pub section_title: String,
     /// Plex folders to scan; none of them under another.
     pub folders: Vec<String>,

@@ -13,6 +13,7 @@ use super::plan::{PathProbe, ScanPlan, plan_scan};
 use crate::pathmap::PathMap;
 use crate::plex::client::PlexClient;
 use crate::plex::error::PlexError;
+use crate::plex::model::Activity;
 
 /// The activity type of a section scan, partial or full.
 const SECTION_SCAN_ACTIVITY: &str = "library.update.section";
@@ -69,12 +70,15 @@ pub enum ScanEnd {
 /// The result of one scan request.
 #[derive(Debug)]
 pub struct ScanOutcome {
+    /// The section scanned.
     pub section_id: String,
+    /// Its name.
     pub section_title: String,
     /// The folder; `None` for a full section refresh.
     pub folder: Option<String>,
     /// The `X-Plex-Activity` uuid, or the activity found while waiting.
     pub activity: Option<String>,
+    /// How it ended, or why it could not start.
     pub result: Result<ScanEnd, PlexError>,
 }
 
@@ -167,6 +171,40 @@ pub async fn run_scans(
         .collect()
 }
 
+/// One scan request: which section, which folder (`None` = whole section).
+struct Target<'a> {
+    section_id: &'a str,
+    section_title: &'a str,
+    folder: Option<String>,
+}
+
+impl Target<'_> {
+    fn started(&self, activity: Option<String>) -> ScanProgress {
+        ScanProgress::Started {
+            section_title: self.section_title.to_owned(),
+            folder: self.folder.clone(),
+            activity,
+        }
+    }
+
+    fn running(&self, a: &Activity) -> ScanProgress {
+        ScanProgress::Running {
+            section_title: self.section_title.to_owned(),
+            folder: self.folder.clone(),
+            percent: a.progress,
+            subtitle: a.subtitle.clone(),
+        }
+    }
+
+    fn ended(&self, end: ScanEnd) -> ScanProgress {
+        ScanProgress::Ended {
+            section_title: self.section_title.to_owned(),
+            folder: self.folder.clone(),
+            end,
+        }
+    }
+}
+
 async fn one_scan(
     client: &PlexClient,
     section_id: &str,
@@ -175,13 +213,20 @@ async fn one_scan(
     opts: &ScanOptions,
     progress: &(dyn Fn(&ScanProgress) + Sync),
 ) -> ScanOutcome {
+    let target = Target {
+        section_id,
+        section_title,
+        folder,
+    };
     let mut outcome = ScanOutcome {
         section_id: section_id.to_owned(),
         section_title: section_title.to_owned(),
-        folder: folder.clone(),
+        folder: target.folder.clone(),
         activity: None,
         result: Ok(ScanEnd::Started),
     };
+    // Without an X-Plex-Activity header, "ours" is a section scan that was
+    // not running before we asked: remember what was.
     let before: HashSet<String> = if opts.wait {
         match client.activities().await {
             Ok(list) => list.into_iter().map(|a| a.uuid).collect(),
@@ -193,7 +238,7 @@ async fn one_scan(
     } else {
         HashSet::new()
     };
-    let started = match &folder {
+    let started = match &target.folder {
         Some(f) => client.scan_path(section_id, f).await,
         None => client.refresh_section(section_id, false).await,
     };
@@ -206,49 +251,33 @@ async fn one_scan(
     }
     tracing::info!(
         section = %section_id,
-        folder = folder.as_deref().unwrap_or("(whole section)"),
+        folder = target.folder.as_deref().unwrap_or("(whole section)"),
         activity = outcome.activity.as_deref().unwrap_or("-"),
         "Scan started."
     );
-    progress(&ScanProgress::Started {
-        section_title: section_title.to_owned(),
-        folder: folder.clone(),
-        activity: outcome.activity.clone(),
-    });
+    progress(&target.started(outcome.activity.clone()));
     if !opts.wait {
         return outcome;
     }
-    let waited = wait_for(
+    outcome.result = wait_for(
         client,
-        section_id,
-        section_title,
-        &folder,
+        &target,
         &mut outcome.activity,
         &before,
         opts,
         progress,
     )
     .await;
-    if let Ok(end) = &waited {
-        progress(&ScanProgress::Ended {
-            section_title: section_title.to_owned(),
-            folder,
-            end: end.clone(),
-        });
+    if let Ok(end) = &outcome.result {
+        progress(&target.ended(end.clone()));
     }
-    outcome.result = waited;
     outcome
 }
 
-/// Polls `/activities` until the scan's activity is gone. With a uuid from
-/// `X-Plex-Activity`, that uuid is followed; without one, the first new
-/// section-scan activity of this section (absent from `before`) is adopted.
-#[allow(clippy::too_many_arguments)]
+/// Polls `/activities` until the scan's activity is gone.
 async fn wait_for(
     client: &PlexClient,
-    section_id: &str,
-    section_title: &str,
-    folder: &Option<String>,
+    target: &Target<'_>,
     activity: &mut Option<String>,
     before: &HashSet<String>,
     opts: &ScanOptions,
@@ -268,34 +297,88 @@ async fn wait_for(
             }
             Err(e) if e.is_retryable() && failures < POLL_FAILURES_TOLERATED => {
                 failures += 1;
-                tracing::warn!(section = %section_id, error = %e, "Polling activities failed; trying again.");
+                tracing::warn!(section = %target.section_id, error = %e, "Polling activities failed; trying again.");
                 continue;
             }
             Err(e) => return Err(e),
         };
-        let current = match activity.as_deref() {
-            Some(uuid) => list.iter().find(|a| a.uuid == uuid),
-            None => list.iter().find(|a| {
-                a.kind == SECTION_SCAN_ACTIVITY
-                    && a.section_id() == Some(section_id)
-                    && !before.contains(&a.uuid)
-            }),
-        };
-        match current {
+        match ours(&list, activity.as_deref(), target.section_id, before) {
             Some(a) => {
                 if activity.is_none() {
                     *activity = Some(a.uuid.clone());
                 }
-                progress(&ScanProgress::Running {
-                    section_title: section_title.to_owned(),
-                    folder: folder.clone(),
-                    percent: a.progress,
-                    subtitle: a.subtitle.clone(),
-                });
+                progress(&target.running(a));
             }
             None if activity.is_some() => return Ok(ScanEnd::Finished),
             None if start.elapsed() >= opts.unseen_grace => return Ok(ScanEnd::FinishedUnseen),
             None => {}
         }
+    }
+}
+
+/// Our scan's activity in `list`: the one with our uuid when Plex named it;
+/// otherwise the first section scan of our section that was not running
+/// before we asked (another client's scan that was already running is not
+/// ours, nor is one of another section).
+fn ours<'a>(
+    list: &'a [Activity],
+    uuid: Option<&str>,
+    section_id: &str,
+    before: &HashSet<String>,
+) -> Option<&'a Activity> {
+    match uuid {
+        Some(uuid) => list.iter().find(|a| a.uuid == uuid),
+        None => list.iter().find(|a| {
+            a.kind == SECTION_SCAN_ACTIVITY
+                && a.section_id() == Some(section_id)
+                && !before.contains(&a.uuid)
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plex::model::ActivityContext;
+
+    fn act(uuid: &str, kind: &str, section: Option<&str>) -> Activity {
+        Activity {
+            uuid: uuid.into(),
+            kind: kind.into(),
+            cancellable: true,
+            user_id: None,
+            title: String::new(),
+            subtitle: None,
+            progress: Some(10.0),
+            context: Some(ActivityContext {
+                library_section_id: section.map(str::to_owned),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_named_activity_is_followed_by_uuid_only() {
+        let list = [
+            act("a", SECTION_SCAN_ACTIVITY, Some("1")),
+            act("b", "library.refresh.items", None),
+        ];
+        assert_eq!(
+            ours(&list, Some("b"), "1", &HashSet::new()).unwrap().uuid,
+            "b"
+        );
+        assert!(ours(&list, Some("gone"), "1", &HashSet::new()).is_none());
+    }
+
+    #[test]
+    fn without_a_uuid_only_a_new_scan_of_our_section_is_adopted() {
+        let before: HashSet<String> = ["old".to_owned()].into();
+        let list = [
+            act("old", SECTION_SCAN_ACTIVITY, Some("1")),
+            act("other-section", SECTION_SCAN_ACTIVITY, Some("2")),
+            act("refresh", "library.refresh.items", Some("1")),
+            act("new", SECTION_SCAN_ACTIVITY, Some("1")),
+        ];
+        assert_eq!(ours(&list, None, "1", &before).unwrap().uuid, "new");
+        assert!(ours(&list[..3], None, "1", &before).is_none());
     }
 }

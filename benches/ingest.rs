@@ -1,0 +1,404 @@
+//! Ingest benchmark: 100,000 realistic notifications over loopback through
+//! (a) our listener + parser + normalizer and (b) a bare tokio-tungstenite
+//! reader that only does `serde_json::from_str::<Value>`, in the same run.
+//!
+//! Each reader runs in its own child process (this binary re-executed with
+//! `--child`), so its peak RSS (VmHWM) is its own. Run with
+//! `cargo bench --bench ingest` (optionally `-- --count N`).
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, SinkExt, StreamExt};
+use metarr_plex::event::{Event, Normalizer, NormalizerConfig};
+use metarr_plex::plex::listener::{
+    Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, ReconcileError, ServerView,
+    Snapshot,
+};
+use metarr_plex::token::{Token, TokenSource};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_util::sync::CancellationToken;
+
+const DEFAULT_COUNT: usize = 100_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let mode = args[i + 1].clone();
+        let addr: SocketAddr = args[i + 2].parse().expect("address");
+        let count: usize = args[i + 3].parse().expect("count");
+        child(&mode, addr, count);
+        return;
+    }
+    if args.iter().any(|a| a == "--stages") {
+        stages();
+        return;
+    }
+    let count = args
+        .iter()
+        .position(|a| a == "--count")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DEFAULT_COUNT);
+    parent(count);
+}
+
+/// Serves the stream and runs each reader in a child process.
+fn parent(count: usize) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let frames = Arc::new(stream(count));
+    let bytes: usize = frames.iter().map(|f| f.len()).sum();
+    let addr = runtime.block_on(serve(Arc::clone(&frames)));
+    println!(
+        "ingest: {count} notifications, {:.1} MiB, served from {addr}",
+        bytes as f64 / (1 << 20) as f64
+    );
+    let exe = std::env::current_exe().expect("own path");
+    let mut results = Vec::new();
+    // Bare first, then ours, then both again: the better of two runs each,
+    // so a noisy neighbour on a shared machine hurts neither side alone.
+    for mode in ["bare", "listener", "bare", "listener"] {
+        let out = Command::new(&exe)
+            .args(["--child", mode, &addr.to_string(), &count.to_string()])
+            .output()
+            .expect("child runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().last().unwrap_or_default().to_owned();
+        let r: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+            panic!(
+                "child {mode} failed: {line}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        println!("  {mode:>8}: {line}");
+        results.push((mode, r));
+    }
+    let best = |mode: &str, key: &str| {
+        results
+            .iter()
+            .filter(|(m, _)| *m == mode)
+            .filter_map(|(_, r)| r[key].as_f64())
+            .fold(0.0_f64, f64::max)
+    };
+    let rss = |mode: &str| {
+        results
+            .iter()
+            .filter(|(m, _)| *m == mode)
+            .filter_map(|(_, r)| r["vmhwm_kib"].as_f64())
+            .fold(f64::MAX, f64::min)
+    };
+    let ours = best("listener", "msgs_per_sec");
+    let bare = best("bare", "msgs_per_sec");
+    println!(
+        "(a) listener+normalizer: {ours:.0} msgs/s, peak RSS {:.1} MiB",
+        rss("listener") / 1024.0
+    );
+    println!(
+        "(b) bare tungstenite+serde_json::Value: {bare:.0} msgs/s, peak RSS {:.1} MiB",
+        rss("bare") / 1024.0
+    );
+    println!("ratio (a)/(b): {:.2}", ours / bare);
+    let dropped: f64 = results
+        .iter()
+        .filter_map(|(_, r)| r["detail"]["dropped"].as_f64())
+        .sum();
+    if dropped > 0.0 {
+        println!("WARNING: the listener dropped {dropped} frames; its rate is not comparable");
+    }
+}
+
+/// A loopback server that sends the whole stream to every connection.
+async fn serve(frames: Arc<Vec<Utf8Bytes>>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let frames = Arc::clone(&frames);
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                for frame in frames.iter() {
+                    if ws.feed(Message::Text(frame.clone())).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = ws.flush().await;
+                // Keep the connection open (answering pings) until the reader leaves.
+                while let Some(Ok(_)) = ws.next().await {}
+            });
+        }
+    });
+    addr
+}
+
+fn child(mode: &str, addr: SocketAddr, count: usize) {
+    // One thread for each reader: on a shared two-core machine a second
+    // worker only adds cross-thread wake-ups to (a).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (received, elapsed, extra) = match mode {
+        "bare" => runtime.block_on(bare(addr, count)),
+        _ => runtime.block_on(ours(addr, count)),
+    };
+    let secs = elapsed.as_secs_f64();
+    println!(
+        "{}",
+        json!({
+            "mode": mode,
+            "msgs": received,
+            "secs": secs,
+            "msgs_per_sec": received as f64 / secs,
+            "vmhwm_kib": vmhwm_kib(),
+            "detail": extra,
+        })
+    );
+}
+
+/// (b): the bare reader.
+async fn bare(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::Value) {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .expect("connect");
+    let start = Instant::now();
+    let mut n = 0;
+    let mut keys = 0usize;
+    while n < count {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let v: serde_json::Value = serde_json::from_str(&t).expect("json");
+                keys += v.as_object().map_or(0, |o| o.len());
+                n += 1;
+            }
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    (n, start.elapsed(), json!({ "top_level_keys": keys }))
+}
+
+/// (a): our listener with the normalizing pipeline, events counted by a consumer.
+async fn ours(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::Value) {
+    let url = url::Url::parse(&format!("http://{addr}")).expect("url");
+    let token = TokenSource::fixed(Token::new("bench-token").expect("token"));
+    let config = ListenerConfig::new(url, token);
+    let listener = Listener::new(
+        config,
+        Box::new(NormalizedPipeline::new(Normalizer::new(
+            NormalizerConfig::default(),
+        ))),
+        Arc::new(EmptyView),
+        Arc::new(MemoryWatermark::new()),
+    )
+    .expect("listener");
+    let stats = listener.stats();
+    let (tx, mut rx) = mpsc::channel::<Event>(1024);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(listener.run(tx, stop.clone()));
+    // The clock starts at `server.connected`, as the bare reader's does
+    // after its handshake.
+    let _connected = rx.recv().await.expect("connected");
+    let start = Instant::now();
+    let mut events = 0usize;
+    // One timer for the whole run: a poll of the counters, since the last
+    // frames may produce no event to wake us.
+    let mut check = tokio::time::interval(Duration::from_millis(5));
+    loop {
+        tokio::select! {
+            e = rx.recv() => match e {
+                Some(_) => events += 1,
+                None => break,
+            },
+            _ = check.tick() => {}
+        }
+        // Drain what is queued without re-arming the select each time.
+        while rx.try_recv().is_ok() {
+            events += 1;
+        }
+        if stats.snapshot().frames >= count as u64 && rx.is_empty() {
+            break;
+        }
+    }
+    let elapsed = start.elapsed();
+    stop.cancel();
+    let _ = task.await;
+    let s = stats.snapshot();
+    (
+        s.frames as usize,
+        elapsed,
+        json!({ "events": events, "malformed": s.malformed, "dropped": s.dropped }),
+    )
+}
+
+struct EmptyView;
+
+impl ServerView for EmptyView {
+    fn snapshot(
+        self: Arc<Self>,
+        _added_since: Option<i64>,
+    ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
+        async { Ok(Snapshot::default()) }.boxed()
+    }
+}
+
+fn vmhwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A busy evening on a big server, compressed: 20 players reporting
+/// progress every few seconds (a player changes state now and then, not on
+/// every report), a scan finding episodes (timeline 0/created, then 5), item
+/// refreshes (activity started → updated ×2 → ended), status lines and
+/// transcoder updates. Shapes follow tests/fixtures/ws.
+fn stream(count: usize) -> Vec<Utf8Bytes> {
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut out = Vec::with_capacity(count);
+    let states = ["playing", "paused", "buffering"];
+    let mut players: Vec<(&str, u64, usize)> = (0..20).map(|p| ("playing", 0, p)).collect();
+    for i in 0..count {
+        let frame = match i % 10 {
+            0..=3 => {
+                let p = rng.usize(0..players.len());
+                let (state, offset, item) = &mut players[p];
+                *offset += 10_000;
+                if rng.u8(0..100) < 3 {
+                    *state = states[rng.usize(0..states.len())];
+                }
+                if rng.u16(0..1000) < 2 {
+                    // The player stops; the next report is a new playback.
+                    *item += 20;
+                    *offset = 0;
+                    *state = "stopped";
+                }
+                let frame = json!({"NotificationContainer": {"type": "playing", "size": 1,
+                    "PlaySessionStateNotification": [{
+                        "sessionKey": (p + 1).to_string(),
+                        "clientIdentifier": format!("client-{p}"),
+                        "guid": "", "ratingKey": (2000 + *item).to_string(), "url": "",
+                        "key": format!("/library/metadata/{}", 2000 + *item),
+                        "viewOffset": *offset, "playQueueItemID": 7000 + p,
+                        "state": *state}]}});
+                if *state == "stopped" {
+                    *state = "playing";
+                }
+                frame
+            }
+            4 | 5 => {
+                let item = 40_000 + i / 10;
+                let created = i % 10 == 4;
+                let mut entry = json!({"identifier": "com.plexapp.plugins.library",
+                    "sectionID": "8", "itemID": item.to_string(), "parentItemID": "39990",
+                    "rootItemID": "39980", "type": 4, "title": format!("Show S01 E{}", i % 300),
+                    "state": if created { 0 } else { 5 }, "updatedAt": 1_669_339_641 + i as i64});
+                if created {
+                    entry["metadataState"] = json!("created");
+                    entry["title"] = json!("");
+                }
+                json!({"NotificationContainer": {"type": "timeline", "size": 1, "TimelineEntry": [entry]}})
+            }
+            6 | 7 => {
+                let uuid = format!("c30c1edc-8df0-4713-a7f1-{:012x}", i / 40);
+                let (event, progress, subtitle) = match (i / 10) % 4 {
+                    0 => ("started", 0, ""),
+                    1 => ("updated", 33, "Refreshing local metadata"),
+                    2 => ("updated", 66, "Refreshing media analysis"),
+                    _ => ("ended", 100, ""),
+                };
+                json!({"NotificationContainer": {"type": "activity", "size": 1,
+                    "ActivityNotification": [{"event": event, "uuid": uuid,
+                        "Activity": {"uuid": uuid, "type": "library.refresh.items",
+                            "cancellable": false, "userID": 1, "title": "Refreshing",
+                            "subtitle": subtitle, "progress": progress,
+                            "Context": {"accessible": true, "exists": true,
+                                "key": format!("/library/metadata/{}", 500 + i / 40)}}}]}})
+            }
+            8 => json!({"NotificationContainer": {"type": "status", "size": 1,
+                "StatusNotification": [{"title": "Scanning the \"Movies\" section",
+                    "description": "", "notificationName": "LIBRARY_UPDATE"}]}}),
+            _ => json!({"NotificationContainer": {"type": "transcodeSession.update", "size": 1,
+                "TranscodeSession": [{"key": "/transcode/sessions/70bkcsfa5vv9qzowdmbif2yr",
+                    "throttled": false, "complete": false, "progress": -1.0, "speed": 1.4,
+                    "duration": 7_200_000, "context": "streaming", "sourceVideoCodec": "h264",
+                    "sourceAudioCodec": "ac3", "videoDecision": "copy", "audioDecision": "transcode",
+                    "protocol": "dash", "container": "mp4", "videoCodec": "h264", "audioCodec": "aac",
+                    "audioChannels": 2, "transcodeHwRequested": false,
+                    "timeStamp": 1_516_555_088.574 + i as f64, "maxOffsetAvailable": 49.65,
+                    "minOffsetAvailable": 1.0}]}}),
+        };
+        out.push(Utf8Bytes::from(frame.to_string()));
+    }
+    out
+}
+
+/// Diagnostic: the cost of each stage without sockets (`-- --stages`).
+fn stages() {
+    use metarr_plex::plex::listener::Pipeline;
+    let frames = stream(DEFAULT_COUNT);
+    let t = Instant::now();
+    for f in &frames {
+        let v: serde_json::Value = serde_json::from_str(f).expect("json");
+        std::hint::black_box(v);
+    }
+    println!("Value parse:     {:?}", t.elapsed());
+    let t = Instant::now();
+    for f in &frames {
+        std::hint::black_box(metarr_plex::plex::notification::parse_frame(f).expect("frame"));
+    }
+    println!("parse_frame:     {:?}", t.elapsed());
+    let mut n = Normalizer::new(NormalizerConfig::default());
+    let now = std::time::Instant::now();
+    let parsed: Vec<_> = frames
+        .iter()
+        .map(|f| metarr_plex::plex::notification::parse_frame(f).expect("frame"))
+        .collect();
+    let t = Instant::now();
+    let mut events = 0;
+    for ns in &parsed {
+        for x in ns {
+            events += n.ingest(x, now).len();
+        }
+    }
+    println!("normalize only:  {:?} ({events} events)", t.elapsed());
+    let t = Instant::now();
+    for ns in &parsed {
+        for x in ns {
+            std::hint::black_box(x.raw().clone());
+        }
+    }
+    println!("raw clone each:  {:?}", t.elapsed());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let mut p = NormalizedPipeline::new(Normalizer::new(NormalizerConfig::default()));
+        let mut out = Vec::new();
+        let t = Instant::now();
+        for f in &frames {
+            let _ = p.frame(f, tokio::time::Instant::now(), &mut out);
+            out.clear();
+        }
+        println!("pipeline.frame:  {:?}", t.elapsed());
+    });
+    let t = Instant::now();
+    for _ in 0..events {
+        std::hint::black_box(Event::new(metarr_plex::event::EventName::PlaybackPaused));
+    }
+    println!("Event::new x{events}: {:?}", t.elapsed());
+}

@@ -1,0 +1,71 @@
+//! Counters the listener keeps so that health checks, metrics and the
+//! benchmark can see what happened to the stream without reading logs.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Live counters, shared between the listener task and whoever reports on it.
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    /// Text frames read from the socket (including ones later dropped).
+    frames: AtomicU64,
+    /// Frames that did not parse as a notification and were skipped.
+    malformed: AtomicU64,
+    /// Frames or events thrown away because the consumer's queue was full.
+    dropped: AtomicU64,
+    /// Events handed to the consumer.
+    delivered: AtomicU64,
+    /// Successful WebSocket handshakes.
+    connects: AtomicU64,
+    /// Reconciliations completed (after a connect or an overflow).
+    reconciles: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub frames: u64,
+    pub malformed: u64,
+    pub dropped: u64,
+    pub delivered: u64,
+    pub connects: u64,
+    pub reconciles: u64,
+}
+
+impl ListenerStats {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            frames: self.frames.load(Ordering::Relaxed),
+            malformed: self.malformed.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            delivered: self.delivered.load(Ordering::Relaxed),
+            connects: self.connects.load(Ordering::Relaxed),
+            reconciles: self.reconciles.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn frame(&self) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn malformed(&self) {
+        self.malformed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Returns the new total, so the caller can log the first drop loudly.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn delivered(&self) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn connected(&self) {
+        self.connects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reconciled(&self) {
+        self.reconciles.fetch_add(1, Ordering::Relaxed);
+    }
+}
