@@ -16,6 +16,7 @@
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
 //!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
 //!   and the async loop that persists its decisions and wakes at deadlines.
+//! - [`daemon`]: `metarr-plex run`: listener → rules → engine → actions, wired, with drain and reload.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`rules`]: rule files — load, check, compile, and match events to
@@ -45,6 +46,7 @@
 pub mod backoff;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod diag;
 pub mod engine;
 pub mod event;

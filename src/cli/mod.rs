@@ -18,6 +18,8 @@ mod login;
 mod map_path;
 mod matching;
 mod output;
+mod queue;
+mod run;
 mod scan;
 mod schema;
 mod sections;
@@ -105,6 +107,10 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Print the notification stream as JSON lines (normalized events, or `--raw`).
     Events(events::EventsArgs),
+    /// Run the daemon: listen to Plex, run the rules, carry out their actions.
+    Run(run::RunArgs),
+    /// Show and manage the journal's accepted work (list, dead, retry, drop).
+    Queue(queue::QueueArgs),
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -184,6 +190,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sim(_) | Command::Check(_) | Command::Schema => Ok(()),
         Command::Login(a) => login::run(&ctx, a).await,
         Command::Events(a) => events::run(&ctx, a).await,
+        Command::Run(a) => run::run(&ctx, a).await,
+        Command::Queue(a) => queue::run(&ctx, a),
     }
 }
 
