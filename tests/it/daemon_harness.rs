@@ -112,8 +112,7 @@ impl Rig {
     }
 
     pub async fn start_with(&mut self, notifier: Notifier, dry_run: bool) {
-        let mut listener =
-            ListenerConfig::for_client(&self.client, self.config.token_source());
+        let mut listener = ListenerConfig::for_client(&self.client, self.config.token_source());
         listener.backoff_base = Duration::from_millis(100);
         listener.backoff_cap = Duration::from_millis(500);
         let daemon = Daemon::start(Options {
@@ -173,7 +172,10 @@ pub fn sent(sim: &Simulator, method: &str, suffix: &str) -> Vec<RecordedRequest>
 pub async fn wait_for(limit: Duration, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
-        assert!(start.elapsed() < limit, "condition not met within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "condition not met within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

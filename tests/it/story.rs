@@ -13,11 +13,15 @@ async fn scan_finds_unmatched_tagged_movie_rematched_and_poster_uploaded() {
     let mut rig = Rig::new(&shipped_rules()).await;
     rig.start().await;
     rig.scan_movies().await;
-    wait_for(Duration::from_secs(5), || rig.item_id("Inception").is_some()).await;
+    wait_for(Duration::from_secs(5), || {
+        rig.item_id("Inception").is_some()
+    })
+    .await;
     let id = rig.item_id("Inception").unwrap();
 
     wait_for(Duration::from_secs(40), || {
-        !rig.sent("POST", &format!("/library/metadata/{id}/posters")).is_empty()
+        !rig.sent("POST", &format!("/library/metadata/{id}/posters"))
+            .is_empty()
     })
     .await;
     // Let anything that would come twice come.
@@ -30,8 +34,16 @@ async fn scan_finds_unmatched_tagged_movie_rematched_and_poster_uploaded() {
             .query
             .contains(&("title".to_owned(), "tmdb-27205".to_owned()))
     );
-    assert_eq!(rig.sent("PUT", &format!("/library/metadata/{id}/match")).len(), 1);
-    assert_eq!(rig.sent("POST", &format!("/library/metadata/{id}/posters")).len(), 1);
+    assert_eq!(
+        rig.sent("PUT", &format!("/library/metadata/{id}/match"))
+            .len(),
+        1
+    );
+    assert_eq!(
+        rig.sent("POST", &format!("/library/metadata/{id}/posters"))
+            .len(),
+        1
+    );
     let (guid, posters) = rig.sim.with_library(|l| {
         let item = l.item(&id).unwrap();
         (item.guid.clone(), item.posters.len())
@@ -39,7 +51,11 @@ async fn scan_finds_unmatched_tagged_movie_rematched_and_poster_uploaded() {
     assert!(guid.starts_with("plex://movie/"), "matched: {guid}");
     assert!(posters >= 1);
     // Never a full section refresh from the daemon (the test's own scan is the only one).
-    assert_eq!(sent(&rig.sim, "GET", "/library/sections/1/refresh").len() + sent(&rig.sim, "PUT", "/library/sections/1/refresh").len(), 1);
+    assert_eq!(
+        sent(&rig.sim, "GET", "/library/sections/1/refresh").len()
+            + sent(&rig.sim, "PUT", "/library/sections/1/refresh").len(),
+        1
+    );
     rig.stop().await;
 }
 
@@ -52,25 +68,45 @@ async fn playback_stop_analyzes_once_nobody_watches() {
     rig.start().await;
     let episode = rig
         .sim
-        .with_library(|l| l.items().find(|i| i.kind.as_str() == "episode").map(|i| i.rating_key.clone()))
+        .with_library(|l| {
+            l.items()
+                .find(|i| i.kind.as_str() == "episode")
+                .map(|i| i.rating_key.clone())
+        })
         .unwrap();
-    let movie = rig.item_id("The Matrix").unwrap_or_else(|| rig.item_id("Matrix").unwrap());
+    let movie = rig
+        .item_id("The Matrix")
+        .unwrap_or_else(|| rig.item_id("Matrix").unwrap());
     let a = rig.sim.start_playback(&episode).unwrap();
     let b = rig.sim.start_playback(&movie).unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     rig.sim.stop_playback(&a).unwrap();
     // The episode's analyze is held while the movie still plays.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(rig.sent("PUT", &format!("/library/metadata/{episode}/analyze")).is_empty());
+    assert!(
+        rig.sent("PUT", &format!("/library/metadata/{episode}/analyze"))
+            .is_empty()
+    );
 
     rig.sim.stop_playback(&b).unwrap();
     wait_for(Duration::from_secs(10), || {
-        !rig.sent("PUT", &format!("/library/metadata/{episode}/analyze")).is_empty()
-            && !rig.sent("PUT", &format!("/library/metadata/{movie}/analyze")).is_empty()
+        !rig.sent("PUT", &format!("/library/metadata/{episode}/analyze"))
+            .is_empty()
+            && !rig
+                .sent("PUT", &format!("/library/metadata/{movie}/analyze"))
+                .is_empty()
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(rig.sent("PUT", &format!("/library/metadata/{episode}/analyze")).len(), 1);
-    assert_eq!(rig.sent("PUT", &format!("/library/metadata/{movie}/analyze")).len(), 1);
+    assert_eq!(
+        rig.sent("PUT", &format!("/library/metadata/{episode}/analyze"))
+            .len(),
+        1
+    );
+    assert_eq!(
+        rig.sent("PUT", &format!("/library/metadata/{movie}/analyze"))
+            .len(),
+        1
+    );
     rig.stop().await;
 }
