@@ -31,6 +31,7 @@ mod login;
 mod notification;
 mod notification_fixtures;
 mod notify;
+mod notify_run;
 mod pathmap;
 mod rules;
 mod rules_broken;
