@@ -33,6 +33,7 @@ mod notification_fixtures;
 mod notify;
 mod notify_run;
 mod pathmap;
+mod queue;
 mod rules;
 mod rules_broken;
 mod rules_matching;
