@@ -40,11 +40,17 @@ fn main() {
 }
 
 async fn bench() {
-    let sim = Simulator::start(SimOptions::default()).await.expect("simulator");
+    let sim = Simulator::start(SimOptions::default())
+        .await
+        .expect("simulator");
     let state = tempfile::tempdir().expect("temp dir");
     let rules = tempfile::tempdir().expect("temp dir");
     std::fs::write(rules.path().join("analyze-now.toml"), RULE).expect("rule");
-    let text = format!("[server]\nurl = \"{}\"\ntoken = \"{}\"\n", sim.url(), sim.token());
+    let text = format!(
+        "[server]\nurl = \"{}\"\ntoken = \"{}\"\n",
+        sim.url(),
+        sim.token()
+    );
     let config = Config::from_str_at(&state.path().join("config.toml"), &text).expect("config");
     let client = config.client(ClientIdentity::new("bench")).expect("client");
     let daemon = Daemon::start(Options {
@@ -82,7 +88,10 @@ async fn bench() {
             if let Some(r) = sim.requests().into_iter().find(|r| r.path == path) {
                 break r.received_at;
             }
-            assert!(sent_at.elapsed() < Duration::from_secs(5), "no request within 5 s");
+            assert!(
+                sent_at.elapsed() < Duration::from_secs(5),
+                "no request within 5 s"
+            );
             tokio::time::sleep(Duration::from_micros(200)).await;
         };
         if round >= WARMUP {

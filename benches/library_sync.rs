@@ -40,7 +40,10 @@ async fn bench() {
     let mut paths = Vec::new();
     for (dir, _) in roots {
         for f in 0..FOLDERS_PER_SECTION {
-            let folder = local.path().join(dir).join(format!("New Title {f:02} (2024)"));
+            let folder = local
+                .path()
+                .join(dir)
+                .join(format!("New Title {f:02} (2024)"));
             std::fs::create_dir_all(&folder).expect("folder");
             for n in 0..FILES_PER_FOLDER {
                 let file = folder.join(format!("part {n:02} #{n} & more.mkv"));
@@ -49,7 +52,11 @@ async fn bench() {
             }
         }
     }
-    let mut text = format!("[server]\nurl = \"{}\"\ntoken = \"{}\"\n", sim.url(), sim.token());
+    let mut text = format!(
+        "[server]\nurl = \"{}\"\ntoken = \"{}\"\n",
+        sim.url(),
+        sim.token()
+    );
     for (dir, plex) in roots {
         text.push_str(&format!(
             "\n[[path_map]]\nfrom = \"{}\"\nto = \"{plex}\"\n",
@@ -68,7 +75,11 @@ async fn bench() {
             while !done.load(Ordering::Relaxed) {
                 let running = sim.with_library(|l| {
                     let mut per: HashMap<String, usize> = HashMap::new();
-                    for a in l.activities().iter().filter(|a| a.kind == "library.update.section") {
+                    for a in l
+                        .activities()
+                        .iter()
+                        .filter(|a| a.kind == "library.update.section")
+                    {
                         let section = a
                             .context
                             .get("librarySectionID")
@@ -109,11 +120,21 @@ async fn bench() {
         .iter()
         .filter(|r| r.path.starts_with("/library/sections/") && r.path.ends_with("/refresh"))
         .collect();
-    let partial = refreshes.iter().filter(|r| r.query_value("path").is_some()).count();
+    let partial = refreshes
+        .iter()
+        .filter(|r| r.query_value("path").is_some())
+        .count();
     let full = refreshes.len() - partial;
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    let peak_per_section = peak.lock().map(|p| p.values().copied().max().unwrap_or(0)).unwrap_or(0);
-    let sections: Vec<&str> = plan.sections.iter().map(|s| s.section_id.as_str()).collect();
+    let peak_per_section = peak
+        .lock()
+        .map(|p| p.values().copied().max().unwrap_or(0))
+        .unwrap_or(0);
+    let sections: Vec<&str> = plan
+        .sections
+        .iter()
+        .map(|s| s.section_id.as_str())
+        .collect();
     println!(
         "library sync: {} files in {} folders across sections {sections:?} -> {partial} partial scans, {full} full refreshes, {failed} failed, at most {peak_per_section} at once per section, {:.2} s",
         paths.len(),
@@ -124,6 +145,9 @@ async fn bench() {
     assert_eq!(partial, 100, "one partial scan per folder");
     assert_eq!(full, 0, "never a full section refresh");
     assert_eq!(failed, 0);
-    assert!(peak_per_section <= 1, "never two scans at once in one section");
+    assert!(
+        peak_per_section <= 1,
+        "never two scans at once in one section"
+    );
     assert_eq!(peak_per_section, 1, "the watcher saw the scans run");
 }

@@ -17,6 +17,7 @@
 //!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
 //!   and the async loop that persists its decisions and wakes at deadlines.
 //! - [`daemon`]: `metarr-plex run`: listener → rules → engine → actions, wired, with drain and reload.
+//! - [`demo`]: `metarr-plex demo`: simulator + daemon + shipped rules playing the story.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`rules`]: rule files — load, check, compile, and match events to
@@ -47,6 +48,7 @@ pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod diag;
 pub mod engine;
 pub mod event;

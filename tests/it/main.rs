@@ -9,6 +9,7 @@ mod client_scan;
 mod client_write;
 mod daemon;
 mod daemon_harness;
+mod demo;
 mod engine;
 mod engine_driver;
 mod engine_figures;

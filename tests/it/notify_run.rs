@@ -73,7 +73,10 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(start.elapsed() < limit, "the daemon did not exit within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "the daemon did not exit within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -99,7 +102,8 @@ async fn sd_notify_ready_status_watchdog_then_stopping_after_sigterm() {
     let rules = rules_copy(|_, t| t.to_owned());
     let sock_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut child = spawn(
         dir.path(),
         rules.path(),
@@ -158,7 +162,13 @@ async fn kill_9_with_work_queued_then_restart_completes_it() {
     let client = reqwest::Client::new();
     let mut url = sim.url().join("/library/sections/1/refresh").unwrap();
     url.set_query(None);
-    let status = client.get(url).header("X-Plex-Token", &token).send().await.unwrap().status();
+    let status = client
+        .get(url)
+        .header("X-Plex-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert!(status.is_success());
     // Accepted into the journal (debounced), not yet run.
     let journal = dir.path().join("state");
@@ -170,7 +180,10 @@ async fn kill_9_with_work_queued_then_restart_completes_it() {
     .await;
     signal(&first, "KILL");
     wait_exit(&mut first, Duration::from_secs(5));
-    assert!(sent(&sim, "PUT", "/match").is_empty(), "nothing ran before the kill");
+    assert!(
+        sent(&sim, "PUT", "/match").is_empty(),
+        "nothing ran before the kill"
+    );
 
     let mut second = spawn(dir.path(), rules.path(), "second", &[]);
     wait_for(Duration::from_secs(20), || {
@@ -183,6 +196,9 @@ async fn kill_9_with_work_queued_then_restart_completes_it() {
     signal(&second, "TERM");
     wait_exit(&mut second, Duration::from_secs(15));
     let output = all_output(dir.path());
-    assert!(output.contains("Restored accepted runs from the journal."), "{output}");
+    assert!(
+        output.contains("Restored accepted runs from the journal."),
+        "{output}"
+    );
     assert!(!output.contains(TOKEN), "the token leaked into the output");
 }

@@ -27,16 +27,27 @@ fn queue(rig: &Rig, args: &[&str]) -> Output {
 async fn dead_run_is_listed_retry_refused_while_running_then_completes() {
     let rules = fast_rules();
     let mut rig = Rig::new(rules.path()).await;
-    std::fs::write(rig.state.path().join("config.toml"), format!("[server]\nurl = \"{}\"\n", rig.sim.url())).unwrap();
+    std::fs::write(
+        rig.state.path().join("config.toml"),
+        format!("[server]\nurl = \"{}\"\n", rig.sim.url()),
+    )
+    .unwrap();
     rig.start().await;
     let id = rig.item_id("The Matrix (1999).mkv").unwrap();
     let path = format!("/library/metadata/{id}/analyze");
     // A 400 is not retried: the run goes straight to the dead letters.
-    rig.sim.inject(RestFault::Status { code: 400, times: 1, path_prefix: Some(path.clone()) });
+    rig.sim.inject(RestFault::Status {
+        code: 400,
+        times: 1,
+        path_prefix: Some(path.clone()),
+    });
     let session = rig.sim.start_playback(&id).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     rig.sim.stop_playback(&session).unwrap();
-    wait_for(Duration::from_secs(10), || !rig.sent("PUT", &path).is_empty()).await;
+    wait_for(Duration::from_secs(10), || {
+        !rig.sent("PUT", &path).is_empty()
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let dead = queue(&rig, &["dead", "--json"]);
@@ -50,7 +61,10 @@ async fn dead_run_is_listed_retry_refused_while_running_then_completes() {
         .expect("the failed run is a dead letter")
         .clone();
     assert_eq!(row["state"], "dead");
-    assert!(row["last_error"].as_str().unwrap().contains("analyze"), "{row}");
+    assert!(
+        row["last_error"].as_str().unwrap().contains("analyze"),
+        "{row}"
+    );
     let run_id = row["id"].to_string();
 
     let refused = queue(&rig, &["retry", &run_id]);
