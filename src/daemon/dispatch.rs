@@ -84,7 +84,7 @@ impl Dispatcher {
                 }
             };
             if !decision.fired {
-                tracing::info!(rule = %rule.id, event = %event.id, skipped = ?decision.skipped, "Rule did not fire.");
+                tracing::info!(rule = %rule.id, event = %event.id, skipped = %serde_json::to_string(&decision.skipped).unwrap_or_default(), "Rule did not fire.");
                 continue;
             }
             if depth > MAX_DEPTH {

@@ -35,7 +35,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use lock::{LockError, StateLock};
-pub use plex_actions::PlexActions;
+pub use plex_actions::{PlexActions, SectionLocks};
 pub use runner::{ActionContext, ActionOutcome, ActionRunner};
 pub use work::Work;
 
@@ -135,6 +135,7 @@ impl Daemon {
             path_map: opts.config.path_map.clone(),
             artwork_roots: artwork_roots(&opts.config),
             journal: journal.clone(),
+            section_locks: plex_actions::SectionLocks::default(),
         };
         Daemon::start_with(opts, journal, runner).await
     }

@@ -4,7 +4,9 @@
 //! artwork uploads (deduplicated by SHA-1 in the journal) and `log`. Other
 //! actions are skipped with a clear reason rather than half-done.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha1::{Digest, Sha1};
@@ -14,8 +16,9 @@ use crate::engine::Clock;
 use crate::journal::{Journal, UploadKind};
 use crate::pathmap::PathMap;
 use crate::plex::request::MatchQuery;
+use crate::plex::scan::{LocalFs, ScanOptions, plan_scan, run_scans};
 use crate::plex::{PlexClient, PlexError};
-use crate::rules::{IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction};
+use crate::rules::{IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget};
 
 /// Uploads larger than this are refused (Plex stores posters, not films).
 const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
@@ -34,6 +37,23 @@ pub struct PlexActions {
     pub artwork_roots: Vec<PathBuf>,
     /// Upload hashes live here.
     pub journal: Journal,
+    /// One scan at a time per section across runs: a scan holds its
+    /// section's lock until Plex reports it ended.
+    pub section_locks: SectionLocks,
+}
+
+/// Per-section async locks, created on first use.
+#[derive(Clone, Default)]
+pub struct SectionLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl SectionLocks {
+    fn get(&self, section: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.0.lock() {
+            Ok(mut map) => Arc::clone(map.entry(section.to_owned()).or_default()),
+            // A poisoned map still serializes nothing wrongly: use a fresh lock.
+            Err(_) => Arc::default(),
+        }
+    }
 }
 
 impl ActionRunner for PlexActions {
@@ -84,6 +104,9 @@ impl ActionRunner for PlexActions {
                 touched(item);
                 return self.upload(item, *image, source, *if_missing).await;
             }
+            ResolvedAction::Scan {
+                target: ScanTarget::Paths(paths),
+            } => return self.scan(paths, ctx).await,
             ResolvedAction::Log { message, level } => {
                 match level.as_str() {
                     "warn" | "warning" => {
@@ -209,6 +232,49 @@ impl PlexActions {
             }
         }
         outcome(sent)
+    }
+
+    /// Partial scans of the paths' folders, coalesced and grouped by
+    /// section (the `scan` command's planner), each followed to its end,
+    /// one at a time per section.
+    async fn scan(&self, paths: &[String], ctx: &ActionContext) -> ActionOutcome {
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        let sections = match self.client.sections().await {
+            Ok(s) => s,
+            Err(e) => return outcome(Err(e)),
+        };
+        let plan = plan_scan(&paths, &self.path_map, &sections, &LocalFs);
+        for (path, why) in &plan.problems {
+            tracing::warn!(rule = %ctx.rule, run = ctx.run_id, path = %path.display(), error = %why, "Path not scanned.");
+        }
+        if plan.sections.is_empty() {
+            return ActionOutcome::Skipped("no path is in a library section".into());
+        }
+        let opts = ScanOptions {
+            parallel: 1,
+            wait: true,
+            wait_timeout: Some(Duration::from_secs(3600)),
+            ..ScanOptions::default()
+        };
+        for section in &plan.sections {
+            ctx.self_causes
+                .touching_section(&section.section_id, SELF_WINDOW);
+            let lock = self.section_locks.get(&section.section_id);
+            let _held = lock.lock().await;
+            let one = crate::plex::scan::ScanPlan {
+                sections: vec![section.clone()],
+                problems: Vec::new(),
+            };
+            for done in run_scans(&self.client, &one, &opts, &|_| {}).await {
+                if let Some(uuid) = &done.activity {
+                    ctx.self_causes.activity(uuid);
+                }
+                if let Err(e) = done.result {
+                    return outcome(Err(e));
+                }
+            }
+        }
+        ActionOutcome::Done
     }
 
     /// A Plex path mapped to a local one; a path no mapping covers is taken as local.

@@ -232,3 +232,45 @@ async fn debounced_work_survives_a_clean_restart() {
     assert_eq!(rig.sent("PUT", &matched).len(), 1);
     rig.stop().await;
 }
+
+/// A `scan` action scans the folder of the given local path once (mapped to
+/// Plex's path, partial, never a full refresh), and Plex finds the movie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_action_sends_one_partial_scan_of_the_mapped_folder() {
+    let rules = tempfile::tempdir().unwrap();
+    let mut rig = Rig::new(rules.path()).await;
+    let local = rig
+        .media
+        .path()
+        .join("Inception (2010) {tmdb-27205}")
+        .join("Inception (2010).mkv");
+    std::fs::write(&local, b"x").unwrap();
+    std::fs::write(
+        rules.path().join("scan-on-stop.toml"),
+        format!(
+            "description = \"Scan a folder when playback stops\"\n\n[[triggers]]\nevent = \"playback.stopped\"\n\n[[actions]]\naction = \"scan\"\npaths = [\"{}\"]\n",
+            local.display()
+        ),
+    )
+    .unwrap();
+    rig.start().await;
+    let id = matrix(&rig);
+    play_and_stop(&rig, &id).await;
+    wait_for(Duration::from_secs(10), || {
+        rig.item_id("Inception").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let scans: Vec<_> = rig
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/library/sections/1/refresh")
+        .collect();
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    assert_eq!(
+        scans[0].query_value("path"),
+        Some("/data/media/movies/Inception (2010) {tmdb-27205}")
+    );
+    rig.stop().await;
+}
