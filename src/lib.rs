@@ -16,12 +16,15 @@
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
 //!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
 //!   and the async loop that persists its decisions and wakes at deadlines.
+//! - [`action`]: executors — each typed action as the right Plex calls (or a
+//!   webhook, program, log line), with pacing, loop-guard registration,
+//!   retry policy, dry runs and plans.
 //! - [`daemon`]: `metarr-plex run`: listener → rules → engine → actions, wired, with drain and reload.
 //! - [`demo`]: `metarr-plex demo`: simulator + daemon + shipped rules playing the story.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`rules`]: rule files — load, check, compile, and match events to
-//!   the actions they call for.
+//!   the actions they call for; `explain`, `test`, and hot reload.
 //! - [`token`]: where the Plex token comes from and how it stays out of logs.
 //! - [`diag`]: `file:line:col` diagnostics for config and rule files.
 //! - [`config`]: the TOML config file, parsed and validated.
@@ -44,6 +47,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod action;
 pub mod backoff;
 pub mod cli;
 pub mod config;

@@ -3,6 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
+use super::output::outln;
 use super::output::{Table, or_dash, print_json};
 use super::{CliError, Context};
 
@@ -28,7 +29,7 @@ pub(crate) async fn run(ctx: &Context, args: ActivitiesArgs) -> Result<(), CliEr
         if ctx.json {
             return print_json(&json!({ "cancelled": uuid }));
         }
-        println!("Cancelled activity {uuid}.");
+        outln!("Cancelled activity {uuid}.");
         return Ok(());
     }
     let list = client.activities().await?;

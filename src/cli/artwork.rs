@@ -6,6 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::item::{fetch, section_and_type};
+use super::output::outln;
 use super::output::print_json;
 use super::{CliError, Context};
 use crate::plex::request::{ImageKind, MAX_UPLOAD_BYTES, sniff_image, upload_key};
@@ -72,12 +73,12 @@ pub(crate) async fn run(ctx: &Context, args: ArtworkArgs, kind: ImageKind) -> Re
     let lock = if args.no_lock { "" } else { " and locked" };
     match (key, bytes) {
         (Some(key), Some(n)) => {
-            println!(
+            outln!(
                 "Uploaded {what} for item {} ({n} bytes), selected{lock} {key}.",
                 args.id
             )
         }
-        _ => println!(
+        _ => outln!(
             "Asked Plex to fetch the {what} for item {} from the URL{lock}.",
             args.id
         ),

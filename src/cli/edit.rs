@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::item::{fetch, section_and_type};
+use super::output::outln;
 use super::output::print_json;
 use super::{CliError, Context};
 
@@ -60,7 +61,7 @@ pub(crate) async fn run(ctx: &Context, args: EditArgs) -> Result<(), CliError> {
     }
     let names: Vec<&str> = args.fields.iter().map(|(k, _)| k.as_str()).collect();
     let lock = if args.lock { " and locked" } else { "" };
-    println!("Set{lock} {} on item {}.", names.join(", "), args.id);
+    outln!("Set{lock} {} on item {}.", names.join(", "), args.id);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
+use super::output::outln;
 use super::output::print_json;
 use super::{CliError, Context};
 
@@ -57,8 +58,8 @@ fn done(ctx: &Context, action: &str, id: &str, activity: Option<String>) -> Resu
         return print_json(&json!({ "action": action, "id": id, "activity": activity }));
     }
     match activity {
-        Some(a) => println!("Asked Plex to {action} item {id} (activity {a})."),
-        None => println!("Asked Plex to {action} item {id}."),
+        Some(a) => outln!("Asked Plex to {action} item {id} (activity {a})."),
+        None => outln!("Asked Plex to {action} item {id}."),
     }
     Ok(())
 }

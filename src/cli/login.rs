@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::output::outln;
 use super::{CliError, Context};
 use crate::login::{self, LoginOptions, Method, Terminal};
 
@@ -74,7 +75,7 @@ pub(crate) async fn run(ctx: &Context, args: LoginArgs) -> Result<(), CliError> 
         .map_err(|e| CliError::Action(e.to_string()))?;
 
     if !is_read_by_daemon(&token_file, configured.as_deref()) {
-        println!(
+        outln!(
             "The daemon does not read this file yet: set `token_file = \"{}\"` under [server] in the config.",
             token_file.display()
         );

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
+use super::output::outln;
 use super::output::print_json;
 use super::{CliError, Context};
 
@@ -31,7 +32,7 @@ pub(crate) async fn run(ctx: &Context, args: MapPathArgs) -> Result<(), CliError
         if ctx.json {
             return print_json(&json!({ "plex": args.path, "local": local }));
         }
-        println!("{}", local.display());
+        outln!("{}", local.display());
         return Ok(());
     }
     let abs = std::path::absolute(&args.path)
@@ -62,14 +63,14 @@ pub(crate) async fn run(ctx: &Context, args: MapPathArgs) -> Result<(), CliError
         }));
     }
     match located {
-        Some(l) => println!(
+        Some(l) => outln!(
             "{}\tsection {} ({}) at {}",
             plex.display(),
             l.section.id,
             super::output::clean(&l.section.title),
             l.location
         ),
-        None => println!("{}", plex.display()),
+        None => outln!("{}", plex.display()),
     }
     Ok(())
 }

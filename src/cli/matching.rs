@@ -4,6 +4,7 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::item::fetch;
+use super::output::outln;
 use super::output::{clean, print_json};
 use super::{CliError, Context};
 use crate::plex::client::best_candidate;
@@ -92,7 +93,7 @@ pub(crate) async fn run(ctx: &Context, args: MatchArgs) -> Result<(), CliError> 
         return print_json(&json!({ "id": args.id, "guid": guid, "name": name, "year": year }));
     }
     let year = year.map(|y| format!(" ({y})")).unwrap_or_default();
-    println!(
+    outln!(
         "Matched item {} to {}{year} [{}].",
         clean(&args.id),
         clean(&name),

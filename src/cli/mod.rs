@@ -12,6 +12,7 @@ mod demo;
 mod edit;
 mod error;
 mod events;
+mod explain;
 mod item;
 mod item_actions;
 mod listing;
@@ -26,6 +27,7 @@ mod schema;
 mod sections;
 mod sim;
 mod tags;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ use crate::rules;
 pub use check::{CheckArgs, OutputFormat};
 pub use context::Context;
 pub use error::CliError;
+pub use explain::{parse_events, render_explanation};
+pub use test::test_command;
 
 /// metarr-plex: react to what happens on a Plex Media Server.
 #[derive(Debug, Parser)]
@@ -49,7 +53,7 @@ pub struct Cli {
     /// State directory (default: $STATE_DIRECTORY, else /var/lib/metarr-plex).
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Plex server URL, overriding the config's [server] url.
+    /// Plex server URL, overriding `url` under `[server]` in the config.
     #[arg(long, global = true, value_name = "URL")]
     pub server: Option<String>,
     /// Print JSON for scripts instead of tables.
@@ -104,6 +108,11 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the JSON Schema of rule files, for editor completion.
     Schema,
+    /// Run every rule's embedded [[tests]] with canned answers, no network (exit 0 pass, 1 fail, 2 IO).
+    Test(test::TestArgs),
+    /// Dry-run recorded events (JSON lines) through the rules: why each rule fires or not,
+    /// and the exact requests it would send (reads only; writes are never sent).
+    Explain(explain::ExplainArgs),
     /// Get a Plex token from plex.tv (browser PIN, or --password) and store it.
     Login(login::LoginArgs),
     /// Print the notification stream as JSON lines (normalized events, or `--raw`).
@@ -137,6 +146,7 @@ pub fn main() -> ExitCode {
     // Checking rules and printing their schema need no config, no runtime and no Plex.
     match &cli.command {
         Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
+        Command::Test(args) => return ExitCode::from(test::run(args, cli.json)),
         Command::Schema => {
             return match schema::run() {
                 Ok(()) => ExitCode::SUCCESS,
@@ -169,13 +179,6 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    // The simulator needs no config: a broken config must not stop it.
-    if let Command::Sim(args) = cli.command {
-        return sim::run(args).await;
-    }
-    if let Command::Demo(args) = cli.command {
-        return demo::run(args).await;
-    }
     match &cli.command {
         Command::Check(args) => {
             return match check::run(args, cli.json) {
@@ -185,7 +188,27 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             };
         }
         Command::Schema => return schema::run(),
+        Command::Test(args) => {
+            return match test::run(args, cli.json) {
+                0 => Ok(()),
+                rules::EXIT_IO => Err(CliError::Usage("cannot read the rules directory".into())),
+                _ => Err(CliError::Partial("rule tests failed".into())),
+            };
+        }
         _ => {}
+    }
+    // The simulator needs no config: a broken config must not stop it.
+    if let Command::Sim(args) = cli.command {
+        return sim::run(args).await;
+    }
+    if let Command::Demo(args) = cli.command {
+        return demo::run(args).await;
+    }
+    // `explain --sim` brings its own server and needs no config.
+    if let Command::Explain(args) = &cli.command
+        && args.sim
+    {
+        return explain::run_sim(args, cli.json).await;
     }
     let ctx = Context::new(&cli)?;
     match cli.command {
@@ -204,8 +227,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sessions => listing::sessions(&ctx).await,
         Command::Agents => listing::agents(&ctx).await,
         Command::MapPath(a) => map_path::run(&ctx, a).await,
+        Command::Explain(a) => explain::run_live(&ctx, &a).await,
         // Handled before the config is loaded.
-        Command::Sim(_) | Command::Demo(_) | Command::Check(_) | Command::Schema => Ok(()),
+        Command::Sim(_)
+        | Command::Demo(_)
+        | Command::Check(_)
+        | Command::Schema
+        | Command::Test(_) => Ok(()),
         Command::Login(a) => login::run(&ctx, a).await,
         Command::Events(a) => events::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,

@@ -56,16 +56,40 @@ impl Table {
 
     /// Prints to stdout.
     pub(crate) fn print(&self) {
-        print!("{}", self.render());
+        write_out(format_args!("{}", self.render()));
     }
 
     /// Prints to stdout, or `empty` when there are no rows.
     pub(crate) fn print_or(&self, empty: &str) {
         if self.rows.len() <= 1 {
-            println!("{empty}");
+            outln!("{empty}");
         } else {
             self.print();
         }
+    }
+}
+
+/// `println!` for command output. A closed stdout (`metarr-plex … | head`) is
+/// not an error worth a panic or a message: like other Unix tools, the
+/// command stops quietly with success.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// Writes to stdout; exits quietly on a broken pipe (see [`outln`]).
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        // Any other stdout failure (a full disk) is reported once, on stderr.
+        eprintln!("error: cannot write output: {e}");
+        std::process::exit(1);
     }
 }
 
@@ -73,7 +97,7 @@ impl Table {
 pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Action(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 

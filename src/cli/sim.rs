@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use clap::Args;
 
 use super::CliError;
+use super::output::outln;
 use crate::sim::{SimOptions, Simulator};
 
 /// Arguments of `sim`.
@@ -32,13 +33,13 @@ pub(crate) async fn run(args: SimArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Action(format!("cannot start the simulator: {e}")))?;
     // The URL goes to stdout so scripts can read it; the token is never
     // echoed, only where it came from.
-    println!("Plex simulator listening on {}", sim.url());
+    outln!("Plex simulator listening on {}", sim.url());
     if given_token {
-        println!("It accepts the token given with --token.");
+        outln!("It accepts the token given with --token.");
     } else {
-        println!("It accepts the token `sim-token`: export PLEX_TOKEN=sim-token");
+        outln!("It accepts the token `sim-token`: export PLEX_TOKEN=sim-token");
     }
-    println!(
+    outln!(
         "Try: metarr-plex --server {} sections",
         sim.url().as_str().trim_end_matches('/')
     );

@@ -4,6 +4,7 @@ use clap::{ArgGroup, Args};
 use serde_json::json;
 
 use super::item::{fetch, section_and_type};
+use super::output::outln;
 use super::output::print_json;
 use super::{CliError, Context};
 use crate::plex::request::{TagKind, TagOp, split_tag_list};
@@ -67,7 +68,7 @@ pub(crate) async fn run(ctx: &Context, args: TagsArgs) -> Result<(), CliError> {
         TagOp::Set => "Set",
     };
     for (tag, list) in &args.lists {
-        println!("{verb} {tag} [{}] on item {}.", list.join(" | "), args.id);
+        outln!("{verb} {tag} [{}] on item {}.", list.join(" | "), args.id);
     }
     Ok(())
 }

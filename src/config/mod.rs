@@ -36,6 +36,9 @@
 //!
 //! [plex]
 //! requests_per_second = 10             # REST ceiling (1–1000)
+//!
+//! [health]
+//! # listen = "127.0.0.1:9847"          # opt-in /healthz and /metrics
 //! ```
 //!
 //! The token is looked for, first found wins, in
@@ -55,7 +58,7 @@ use crate::identity::ClientIdentity;
 use crate::pathmap::PathMap;
 use crate::plex::{ClientSettings, PlexClient, PlexError};
 use crate::tls::TlsSettings;
-use crate::token::TokenSource;
+use crate::token::{Token, TokenSource};
 
 /// Where the config is read from when `--config` is not given and
 /// `$CONFIGURATION_DIRECTORY` is unset.
@@ -95,8 +98,9 @@ pub struct ServerConfig {
     pub url: Url,
     /// File holding the token (`token_file`).
     pub token_file: Option<PathBuf>,
-    /// The inline token, if someone put one in the config (warned about).
-    pub token: Option<String>,
+    /// The inline token, if someone put one in the config (warned about);
+    /// a [`Token`] so that printing the config never shows it.
+    pub token: Option<Token>,
     /// Per-request timeout.
     pub timeout: Duration,
     /// Certificate checks.
@@ -179,22 +183,19 @@ impl Default for Config {
 impl Config {
     /// Parses config text; `path` is only used in diagnostics.
     pub fn from_str_at(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let invalid = |diagnostics: Vec<Diagnostic>| ConfigError::Invalid {
+            path: path.to_owned(),
+            text: text.to_owned(),
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|d| hide_token_line(text, d))
+                .collect(),
+        };
         let raw: raw::RawConfig = match toml::from_str(text) {
             Ok(r) => r,
-            Err(e) => {
-                return Err(ConfigError::Invalid {
-                    path: path.to_owned(),
-                    text: text.to_owned(),
-                    diagnostics: vec![validate::syntax_diagnostic(path, &e)],
-                });
-            }
+            Err(e) => return Err(invalid(vec![validate::syntax_diagnostic(path, &e)])),
         };
-        let (mut cfg, warnings) =
-            validate::build(path, raw).map_err(|diagnostics| ConfigError::Invalid {
-                path: path.to_owned(),
-                text: text.to_owned(),
-                diagnostics,
-            })?;
+        let (mut cfg, warnings) = validate::build(path, raw).map_err(invalid)?;
         cfg.source = Some(path.to_owned());
         cfg.warnings = warnings
             .iter()
@@ -203,6 +204,14 @@ impl Config {
                 None => d.one_line(text),
             })
             .collect();
+        if let Some(w) = cfg
+            .server
+            .token_file
+            .as_deref()
+            .and_then(token_file_warning)
+        {
+            cfg.warnings.push(w);
+        }
         Ok(cfg)
     }
 
@@ -256,7 +265,58 @@ impl Config {
 
     /// Where the token comes from, given this config and the environment.
     pub fn token_source(&self) -> TokenSource {
-        TokenSource::from_env(self.server.token_file.clone(), self.server.token.clone())
+        TokenSource::from_env(
+            self.server.token_file.clone(),
+            self.server.token.as_ref().map(|t| t.expose().to_owned()),
+        )
+    }
+}
+
+/// A warning when the token file can be read by other users.
+#[cfg(unix)]
+fn token_file_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{}: the token file is readable by other users (mode {mode:03o}); run chmod 600 on it",
+            path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn token_file_warning(_path: &Path) -> Option<String> {
+    None
+}
+
+/// A finding on the line of an inline `token` must not print that line (nor
+/// a parser message quoting its value): it keeps its position in words and
+/// loses its snippet.
+fn hide_token_line(text: &str, d: Diagnostic) -> Diagnostic {
+    let Some(span) = d.span.clone() else {
+        return d;
+    };
+    let (line, column) = crate::diag::line_col(text, span.start);
+    let on_token_line = text.lines().nth(line - 1).is_some_and(|l| {
+        l.trim_start()
+            .strip_prefix("token")
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    if !on_token_line {
+        return d;
+    }
+    Diagnostic {
+        span: None,
+        label: None,
+        message: format!(
+            "line {line}, column {column}: the inline `token` cannot be used as written"
+        ),
+        help: Some(
+            "write it as token = \"…\" on one line, or better, put it in a file and set token_file"
+                .to_owned(),
+        ),
+        ..d
     }
 }
 

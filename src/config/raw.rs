@@ -1,11 +1,12 @@
 //! The config as written: plain serde structs, unknown keys refused,
-//! positions kept for the values [`super::validate`] checks.
+//! positions kept for the values [`super::validate`] checks. No `Debug`:
+//! the raw `[server]` table may hold an inline token.
 
 use serde::Deserialize;
 use toml::Spanned;
 
 /// The whole file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawConfig {
     pub(crate) artwork_roots: Option<Spanned<Vec<Spanned<String>>>>,
@@ -17,7 +18,7 @@ pub(crate) struct RawConfig {
 }
 
 /// `[server]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawServer {
     pub(crate) url: Option<Spanned<String>>,
@@ -31,7 +32,7 @@ pub(crate) struct RawServer {
 }
 
 /// One `[[path_map]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPathMap {
     pub(crate) from: Spanned<String>,
@@ -39,14 +40,14 @@ pub(crate) struct RawPathMap {
 }
 
 /// `[scan]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawScan {
     pub(crate) parallel: Option<Spanned<i64>>,
 }
 
 /// `[plex]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawPlex {
     pub(crate) requests_per_second: Option<Spanned<i64>>,

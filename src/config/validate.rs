@@ -13,6 +13,7 @@ use crate::diag::{Diagnostic, did_you_mean};
 use crate::health::HealthSettings;
 use crate::pathmap::PathMap;
 use crate::tls::{TlsSettings, allows_insecure};
+use crate::token::Token;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:32400";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -221,14 +222,18 @@ impl Checker<'_> {
             }
         }
         let token = s.token.as_ref().and_then(|t| {
-            if t.get_ref().trim().is_empty() {
-                self.error(
-                    t,
-                    "the inline token is empty",
-                    "remove `token` or fill it in",
-                );
-                return None;
-            }
+            let token = match Token::new(t.get_ref().as_str()) {
+                Ok(token) => token,
+                Err(e) => {
+                    // The message never quotes the value.
+                    self.error(
+                        t,
+                        &format!("the inline token is unusable: {e}"),
+                        "remove `token` or fix it",
+                    );
+                    return None;
+                }
+            };
             self.warnings.push(
                 Diagnostic::warning(
                     self.path,
@@ -239,7 +244,7 @@ impl Checker<'_> {
                     "move it to a file readable only by the service (mode 0600) and set token_file",
                 ),
             );
-            Some(t.get_ref().clone())
+            Some(token)
         });
         let notifications_path = match &s.notifications_path {
             None => DEFAULT_NOTIFICATIONS_PATH.to_owned(),
@@ -430,6 +435,25 @@ requests_per_second = 20
     }
 
     #[test]
+    fn the_readme_config_block_is_a_valid_config() {
+        let readme = include_str!("../../README.md");
+        let example: String = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|s| s.split("```toml\n").nth(1))
+            .and_then(|s| s.split("```").next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(example.contains("[[path_map]]"), "{example}");
+        let c = load(&example).unwrap();
+        assert_eq!(
+            c.artwork_roots,
+            vec![std::path::PathBuf::from("/data/media")]
+        );
+        assert_eq!(c.plex.requests_per_second, 10);
+    }
+
+    #[test]
     fn artwork_roots_default_to_the_mapped_folders() {
         let c = load("[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
         assert_eq!(c.artwork_roots, vec![std::path::PathBuf::from("/a")]);
@@ -501,9 +525,42 @@ requests_per_second = 20
     }
 
     #[test]
+    fn errors_on_the_token_line_never_print_it() {
+        for text in [
+            "[server]\ntoken = \"two words\"\n",
+            "[server]\ntoken = two-words\n",
+            "[server]\n  token=12345\n",
+        ] {
+            let (line, rendered) = first_error(text);
+            assert!(line.starts_with("config.toml: line 2, column"), "{line}");
+            assert!(line.contains("inline `token` cannot be used"), "{line}");
+            for secret in ["two", "12345"] {
+                assert!(!rendered.contains(secret), "{rendered}");
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tok");
+        std::fs::write(&file, "x").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let text = format!("[server]\ntoken_file = \"{}\"\n", file.display());
+        let c = load(&text).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("mode 644"), "{:?}", c.warnings);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(load(&text).unwrap().warnings.is_empty());
+    }
+
+    #[test]
     fn inline_token_is_accepted_with_a_warning() {
         let c = load("[server]\ntoken = \"abc\"\n").unwrap();
-        assert_eq!(c.server.token.as_deref(), Some("abc"));
+        assert_eq!(c.server.token.as_ref().map(|t| t.expose()), Some("abc"));
+        assert!(!format!("{c:?}").contains("abc\""), "Debug never shows it");
         assert!(
             c.warnings[0].starts_with("config.toml:2:9: the Plex token is written"),
             "{:?}",

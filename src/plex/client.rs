@@ -3,8 +3,8 @@
 //!
 //! Every typed method (in the files under `client/`) builds a
 //! [`PlexRequest`] with a pure builder from [`crate::plex::request`] and sends
-//! it through [`PlexClient::send_raw`], so what `--dry-run` prints is exactly
-//! what is sent.
+//! it through [`PlexClient::send`] (actions) or [`PlexClient::send_raw`]
+//! (answers), so what `--dry-run` prints is exactly what is sent.
 
 mod activity;
 mod artwork;
@@ -12,10 +12,14 @@ mod collection;
 mod edit;
 mod library;
 mod matching;
+mod pacing;
+mod responder;
 
 pub use collection::CollectionContent;
 pub use matching::best_candidate;
+pub use responder::Responder;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,8 +71,14 @@ struct Inner {
     tls: Arc<rustls::ClientConfig>,
     /// `/library/sections`, with when it was fetched.
     sections: Mutex<Option<library::SectionCache>>,
-    /// Ceiling on requests per second, when set.
-    limiter: ArcSwapOption<governor::DefaultDirectRateLimiter>,
+    /// Ceiling on requests per second, when set. Shared by every client
+    /// derived with [`PlexClient::with_responder`], so a dry run is paced
+    /// like the live one.
+    limiter: Arc<ArcSwapOption<pacing::RequestPacer>>,
+    /// Answers requests before the network does (dry runs, canned tests).
+    responder: Option<Arc<dyn Responder>>,
+    /// `--dry-run`: requests that change state are logged, not sent.
+    dry_run: AtomicBool,
 }
 
 /// What Plex answered to a request that succeeded (2xx).
@@ -134,9 +144,33 @@ impl PlexClient {
                 identity: settings.identity,
                 tls: Arc::new(tls),
                 sections: Mutex::new(None),
-                limiter: ArcSwapOption::empty(),
+                limiter: Arc::new(ArcSwapOption::empty()),
+                responder: None,
+                dry_run: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// A client for the same server whose requests go to `responder` first:
+    /// what it answers is never sent. Everything else (token, identity, rate
+    /// limit) is shared with `self`; the section cache starts empty, so
+    /// canned answers are used for it too.
+    pub fn with_responder(&self, responder: Arc<dyn Responder>) -> PlexClient {
+        let i = &self.inner;
+        PlexClient {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                base: i.base.clone(),
+                tokens: i.tokens.clone(),
+                token: ArcSwapOption::new(i.token.load_full()),
+                identity: i.identity.clone(),
+                tls: i.tls.clone(),
+                sections: Mutex::new(None),
+                limiter: i.limiter.clone(),
+                responder: Some(responder),
+                dry_run: AtomicBool::new(i.dry_run.load(Ordering::Relaxed)),
+            }),
+        }
     }
 
     /// The server's base URL.
@@ -157,12 +191,22 @@ impl PlexClient {
     /// Caps requests at `per_second` (bursts up to the same number), so a
     /// storm of rule actions cannot swamp a small server; 0 removes the cap.
     pub fn set_rate_limit(&self, per_second: u32) {
-        let limiter = std::num::NonZeroU32::new(per_second).map(|n| {
-            Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
-                n,
-            )))
-        });
+        let limiter =
+            std::num::NonZeroU32::new(per_second).map(|n| Arc::new(pacing::RequestPacer::new(n)));
         self.inner.limiter.store(limiter);
+    }
+
+    /// In dry-run mode, requests that change state
+    /// ([`PlexRequest::changes_state`]) are logged exactly as they would be
+    /// sent and answered with an empty 200 without reaching Plex; reads still
+    /// go through, so what would happen is computed from real data.
+    pub fn set_dry_run(&self, on: bool) {
+        self.inner.dry_run.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether dry-run mode is on.
+    pub fn is_dry_run(&self) -> bool {
+        self.inner.dry_run.load(Ordering::Relaxed)
     }
 
     /// Re-reads the token from its source (after a 401, or on SIGHUP).
@@ -192,7 +236,7 @@ impl PlexClient {
     }
 
     /// The notification stream URL: `path` under the base URL, `http`→`ws`,
-    /// `https`→`wss`, with `filter=` when given. No token in it.
+    /// `https`→`wss`, with `filters=` when given. No token in it.
     pub fn notifications_url(&self, path: &str, filters: Option<&str>) -> Url {
         let segments: Vec<String> = path
             .split('/')
@@ -234,10 +278,29 @@ impl PlexClient {
         Ok(h)
     }
 
+    /// Sends an action and only cares whether it succeeded.
+    pub async fn send(&self, req: &PlexRequest) -> Result<(), PlexError> {
+        self.send_raw(req).await.map(drop)
+    }
+
     /// Sends `req` and returns Plex's answer when it is a success (2xx);
     /// maps every failure to a [`PlexError`]. A 401 re-reads the token once
     /// and retries when it changed (a rotated token file).
     pub async fn send_raw(&self, req: &PlexRequest) -> Result<RawResponse, PlexError> {
+        // Paced before the responder too, so a dry run is paced like the
+        // live run it stands for.
+        self.pace().await;
+        if let Some(answer) = self.inner.responder.as_ref().and_then(|r| r.respond(req)) {
+            return answer;
+        }
+        if self.is_dry_run() && req.changes_state() {
+            tracing::info!(request = %req, "Dry run: not sent.");
+            return Ok(RawResponse {
+                status: StatusCode::OK,
+                headers: HeaderMap::new(),
+                body: Vec::new(),
+            });
+        }
         let token = self.token()?;
         match self.send_with(req, &token).await {
             Err(PlexError::InvalidToken) => {
@@ -246,6 +309,7 @@ impl PlexClient {
                     && *fresh != *token
                 {
                     tracing::info!("Plex token changed on disk; retrying with the new one.");
+                    self.pace().await;
                     return self.send_with(req, &fresh).await;
                 }
                 Err(PlexError::InvalidToken)
@@ -265,9 +329,6 @@ impl PlexClient {
             builder = builder
                 .header(CONTENT_TYPE, body.content_type.as_str())
                 .body(body.bytes.clone());
-        }
-        if let Some(limiter) = self.inner.limiter.load_full() {
-            limiter.until_ready().await;
         }
         let started = tokio::time::Instant::now();
         let resp = builder
@@ -301,6 +362,13 @@ impl PlexClient {
             &body,
             req.endpoint(),
         ))
+    }
+
+    /// Waits for the rate limiter, when one is set.
+    async fn pace(&self) {
+        if let Some(limiter) = self.inner.limiter.load_full() {
+            limiter.until_ready().await;
+        }
     }
 
     /// Sends `req` and parses the `MediaContainer` it answers with.

@@ -110,8 +110,15 @@ impl PlexError {
     }
 
     /// The error for a request that got no answer. The reqwest error is
-    /// reduced to a reason: its own message would carry the URL.
+    /// reduced to a reason: its own message would carry the URL. A refused
+    /// certificate is a TLS error, not an outage: retrying will not fix it.
     pub(crate) fn unavailable(base: &url::Url, err: &reqwest::Error) -> PlexError {
+        if let Some(tls) = find_source::<rustls::Error>(err) {
+            return PlexError::Tls(format!(
+                "the TLS handshake with {} failed: {tls}",
+                origin(base)
+            ));
+        }
         PlexError::Unavailable {
             url: origin(base),
             reason: reason(err),
@@ -151,26 +158,48 @@ fn origin(base: &url::Url) -> String {
     u.as_str().trim_end_matches('/').to_owned()
 }
 
+/// Every error in `err`'s chain, stepping into the error an `io::Error`
+/// wraps (its own `source` skips it).
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        out.push(e);
+        next = match e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    out
+}
+
+fn find_source<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    chain(err).into_iter().find_map(|e| e.downcast_ref::<T>())
+}
+
 fn reason(err: &reqwest::Error) -> String {
     if err.is_timeout() {
         return "timed out".to_owned();
     }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-                std::io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
-                std::io::ErrorKind::TimedOut => "timed out".to_owned(),
-                _ => io.kind().to_string(),
-            };
-        }
-        source = e.source();
-    }
-    if err.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        "no answer".to_owned()
+    let kinds = chain(err)
+        .into_iter()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind)
+        .find(|k| *k != std::io::ErrorKind::Other);
+    match kinds {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset".to_owned(),
+        Some(std::io::ErrorKind::TimedOut) => "timed out".to_owned(),
+        Some(other) => other.to_string(),
+        None if err.is_connect() => "connection failed".to_owned(),
+        None => "no answer".to_owned(),
     }
 }
 

@@ -110,6 +110,57 @@ impl ItemFacts {
     }
 }
 
+impl ItemFacts {
+    /// The `/library/metadata/{id}` answer these facts come from: the
+    /// inverse of [`ItemFacts::from_metadata`], so a rule test's `item`
+    /// can answer the executors' own reads of the item.
+    pub fn to_metadata(&self) -> Value {
+        let tags = |list: &[String]| -> Vec<Value> {
+            list.iter()
+                .map(|t| serde_json::json!({ "tag": t }))
+                .collect()
+        };
+        let mut entry = serde_json::json!({
+            "ratingKey": self.id,
+            "key": format!("/library/metadata/{}", self.id),
+            "type": self.kind,
+            "title": self.title,
+            "guid": self.guid,
+            "Guid": self
+                .guids
+                .iter()
+                .map(|(p, id)| serde_json::json!({ "id": format!("{p}://{id}") }))
+                .collect::<Vec<_>>(),
+            "Media": [{ "Part": self.files.iter().map(|f| serde_json::json!({ "file": f })).collect::<Vec<_>>() }],
+            "Label": tags(&self.labels),
+            "Collection": tags(&self.collections),
+            "Genre": tags(&self.genres),
+        });
+        let optional = [
+            ("year", self.year.map(Value::from)),
+            ("librarySectionID", self.section_id.clone().map(Value::from)),
+            (
+                "librarySectionTitle",
+                self.section_title.clone().map(Value::from),
+            ),
+            (
+                "Location",
+                self.folder
+                    .as_ref()
+                    .map(|f| serde_json::json!([{ "path": f }])),
+            ),
+        ];
+        if let Some(map) = entry.as_object_mut() {
+            for (k, v) in optional {
+                if let Some(v) = v {
+                    map.insert(k.to_owned(), v);
+                }
+            }
+        }
+        serde_json::json!({ "MediaContainer": { "size": 1, "Metadata": [entry] } })
+    }
+}
+
 /// Where the engine gets [`ItemFacts`] from (the Plex client, a cache, or a
 /// test's canned responses). Rules only ever see the result.
 pub trait MetadataSource: Send + Sync {
@@ -162,6 +213,35 @@ mod tests {
         assert_eq!(facts.folder.as_deref(), Some("/data/Movies"));
         assert_eq!(facts.section_id.as_deref(), Some("1"));
         assert!(facts.genres.contains(&"Comedy".to_owned()));
+    }
+
+    #[test]
+    fn facts_survive_a_round_trip_through_metadata_json() {
+        let facts = ItemFacts {
+            id: "42".into(),
+            kind: "movie".into(),
+            title: "Arrival".into(),
+            year: Some(2016),
+            guid: "local://42".into(),
+            guids: [("tmdb".to_owned(), "329865".to_owned())].into(),
+            files: vec!["/m/Arrival (2016)/Arrival.mkv".into()],
+            folder: Some("/m/Arrival (2016)".into()),
+            labels: vec!["collection:Sci-Fi".into()],
+            collections: vec!["Villeneuve".into()],
+            genres: vec!["Drama".into()],
+            section_id: Some("1".into()),
+            section_title: Some("Movies".into()),
+        };
+        assert_eq!(
+            ItemFacts::from_metadata(&facts.to_metadata()),
+            Some(facts.clone())
+        );
+        let show = ItemFacts {
+            files: Vec::new(),
+            folder: Some("/tv/Severance".into()),
+            ..facts
+        };
+        assert_eq!(ItemFacts::from_metadata(&show.to_metadata()), Some(show));
     }
 
     #[test]

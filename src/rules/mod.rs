@@ -37,7 +37,8 @@
 //! [[tests]]
 //! event = { name = "library.refresh.ended", item = { id = "42" } }
 //! item = { id = "42", type = "movie", guid = "local://42", folder = "/m/Arrival {tmdb-329865}" }
-//! expect = ["GET /library/metadata/42/matches?manual=1&title=tmdb-329865"]
+//! responses = { "GET /library/metadata/42/matches" = "fixtures/matches-arrival.json" }
+//! expect = ["PUT /library/metadata/42/match?guid=plex%3A%2F%2Fmovie%2F5d77…&name=Arrival&year=2016"]
 //! ```
 //!
 //! Variables in conditions and templates: `event` (the normalized
@@ -50,17 +51,26 @@
 //! [`crate::diag::Diagnostic`]s) → [`RuleSet`] (index by event name) →
 //! [`RuleSet::candidates`] → [`RuleSet::evaluate`] → a [`Decision`] with
 //! [`ResolvedAction`]s for the engine.
+//!
+//! Around it: [`explain_event`] says why each rule fired or not;
+//! [`run_tests`] runs the embedded `[[tests]]` and [`explain_on_server`] plans
+//! requests, both through the action executors in recording mode (runner);
+//! [`RuleStore`] holds the running set and swaps in clean reloads.
 
 mod action;
 mod capture;
 mod check;
 mod compile;
 mod condition;
+mod explain;
 mod facts;
 mod load;
+mod read_only;
 mod reader;
+mod reload;
 mod resolved;
 mod rule;
+mod runner;
 mod schema;
 mod scope;
 mod set;
@@ -76,16 +86,27 @@ pub use check::{
     EXIT_IO, EXIT_RULE_ERRORS, Format, JsonReport, check_command, render_human, render_json,
 };
 pub use condition::Condition;
+pub use explain::{
+    ActionPlan, EventExplanation, FlowView, Metadata, Outcome, PlannedRequest, RuleExplanation,
+    TriggerResult, explain_event,
+};
 pub use facts::{ItemFacts, MetadataSource};
 pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
+pub use read_only::ReadOnly;
+pub use reload::{ReloadError, Reloaded, RuleStore, RuleWatch, WATCH_DEBOUNCE};
 pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };
 pub use rule::{CompiledRule, Flow, Mode};
+pub use runner::{
+    TestOutcome, canonical, describe_outcome, describe_skip, explain_on_server, plan_actions,
+    request_line, request_matches, run_test, run_tests,
+};
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};
 pub use template::Template;
 pub use test_case::RuleTest;
-pub use trigger::Trigger;
+pub use trigger::{Miss, Trigger};
 
 pub(crate) use set::Renderer;
+pub(crate) use test_case::event_from_json;

@@ -47,8 +47,9 @@ pub struct RuleTest {
     pub responses: BTreeMap<String, PathBuf>,
     /// Local files that exist during the test (for `if_missing`).
     pub files: Vec<String>,
-    /// The Plex requests expected, in order (`PUT /library/metadata/42/analyze`);
-    /// empty means the rule must not fire.
+    /// The writes expected, in order (`PUT /library/metadata/42/analyze`,
+    /// scans as `GET …/refresh?path=`); reads are answered from `responses`
+    /// and not compared. Empty means nothing may change.
     pub expect: Vec<String>,
     /// Where the test was written.
     pub span: Range<usize>,
@@ -125,7 +126,14 @@ impl RuleTest {
         let expect = match r.strings("expect", cx.sink) {
             Some(list) => {
                 for e in &list {
-                    ok &= check_request(e.get_ref(), e.span(), cx);
+                    let request = check_request(e.get_ref(), e.span(), cx);
+                    ok &= request;
+                    if request && !is_write_text(e.get_ref()) {
+                        ok = false;
+                        cx.sink
+                            .error(e.span(), format!("`{}` is a read; `expect` lists the requests that change something", e.get_ref()))
+                            .help("reads the actions make are answered from `responses` and shown in the report; list only writes (PUT, POST, DELETE, and GET …/refresh scans)");
+                    }
                 }
                 list.into_iter().map(|s| s.into_inner()).collect()
             }
@@ -187,15 +195,7 @@ fn compile_event(
             .help(suggest(n, &all));
         return None;
     }
-    let mut json = table_json(t);
-    ids_as_text(&mut json);
-    if let Some(obj) = json.as_object_mut() {
-        obj.entry("id")
-            .or_insert_with(|| format!("test-{}", index + 1).into());
-        obj.entry("timestamp")
-            .or_insert_with(|| "2026-01-01T00:00:00Z".into());
-    }
-    match serde_json::from_value::<Event>(json) {
+    match event_from_json(table_json(t), &format!("test-{}", index + 1)) {
         Ok(e) if ok => Some(e),
         Ok(_) => None,
         Err(e) => {
@@ -203,6 +203,22 @@ fn compile_event(
             None
         }
     }
+}
+
+/// An event as written by hand or printed by `metarr-plex events`: ids may
+/// be numbers, and a missing `id` or `timestamp` gets `fallback_id` and a
+/// fixed time, so short hand-written events work too.
+pub(crate) fn event_from_json(
+    mut json: serde_json::Value,
+    fallback_id: &str,
+) -> Result<Event, serde_json::Error> {
+    ids_as_text(&mut json);
+    if let Some(obj) = json.as_object_mut() {
+        obj.entry("id").or_insert_with(|| fallback_id.into());
+        obj.entry("timestamp")
+            .or_insert_with(|| "2026-01-01T00:00:00Z".into());
+    }
+    serde_json::from_value(json)
 }
 
 /// Plex ids are text; `item = { id = 42 }` in a test means `"42"`.
@@ -231,6 +247,15 @@ fn check_request(text: &str, at: Range<usize>, cx: &mut Cx<'_>) -> bool {
         return false;
     }
     true
+}
+
+/// True when the request text names a write (see [`crate::action::is_write`]).
+fn is_write_text(text: &str) -> bool {
+    let (method, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let path = rest.split('?').next().unwrap_or_default();
+    let segments = path.split('/').filter(|s| !s.is_empty());
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    crate::action::is_write(&crate::plex::PlexRequest::new(method, segments))
 }
 
 /// A TOML table as JSON (tests describe events and items in TOML).

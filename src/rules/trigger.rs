@@ -44,6 +44,17 @@ pub struct Trigger {
     pub activities: Vec<String>,
 }
 
+/// The filter that refused an event, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Miss {
+    /// `event`, `section`, `section_type`, `activity` or `item_type`.
+    pub filter: &'static str,
+    /// What the trigger accepts.
+    pub wanted: Vec<String>,
+    /// What the event had there; `None` when it carried nothing.
+    pub saw: Option<String>,
+}
+
 /// Whether a trigger accepts an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fit {
@@ -180,11 +191,25 @@ impl Trigger {
 
     /// Applies the filters the event itself can answer.
     pub(crate) fn fit(&self, e: &Event) -> Fit {
+        self.check(e).unwrap_or(Fit::No)
+    }
+
+    /// [`Trigger::fit`], saying which filter refused the event and what it
+    /// saw there (for `explain`).
+    pub(crate) fn check(&self, e: &Event) -> Result<Fit, Miss> {
+        let miss = |filter, wanted: &[String], saw: Option<&str>| Miss {
+            filter,
+            wanted: wanted.to_vec(),
+            saw: saw.map(str::to_owned),
+        };
         if !self.events.contains(&e.name) {
-            return Fit::No;
+            let names: Vec<String> = self.events.iter().map(|n| n.as_str().to_owned()).collect();
+            return Err(miss("event", &names, Some(e.name.as_str())));
         }
         if !self.sections.is_empty() {
-            let Some(s) = &e.section else { return Fit::No };
+            let Some(s) = &e.section else {
+                return Err(miss("section", &self.sections, None));
+            };
             let hit = self.sections.iter().any(|want| {
                 *want == s.id
                     || s.title
@@ -192,29 +217,33 @@ impl Trigger {
                         .is_some_and(|t| t.eq_ignore_ascii_case(want))
             });
             if !hit {
-                return Fit::No;
+                let saw = match &s.title {
+                    Some(t) => format!("{} ({t})", s.id),
+                    None => s.id.clone(),
+                };
+                return Err(miss("section", &self.sections, Some(&saw)));
             }
         }
         if !self.section_types.is_empty() {
             let kind = e.section.as_ref().and_then(|s| s.kind.as_deref());
             if !kind.is_some_and(|k| self.section_types.iter().any(|t| t == k)) {
-                return Fit::No;
+                return Err(miss("section_type", &self.section_types, kind));
             }
         }
         if !self.activities.is_empty() {
-            let Some(a) = &e.activity else { return Fit::No };
-            if !self.activities.iter().any(|g| glob_matches(g, &a.kind)) {
-                return Fit::No;
+            let kind = e.activity.as_ref().map(|a| a.kind.as_str());
+            if !kind.is_some_and(|k| self.activities.iter().any(|g| glob_matches(g, k))) {
+                return Err(miss("activity", &self.activities, kind));
             }
         }
         if !self.item_types.is_empty() {
             match e.item.as_ref().and_then(|i| i.kind.as_deref()) {
                 Some(k) if self.item_types.iter().any(|t| t == k) => {}
-                Some(_) => return Fit::No,
-                None => return Fit::IfItemType,
+                Some(k) => return Err(miss("item_type", &self.item_types, Some(k))),
+                None => return Ok(Fit::IfItemType),
             }
         }
-        Fit::Yes
+        Ok(Fit::Yes)
     }
 
     /// The item type filter, answered from fetched metadata.

@@ -430,3 +430,68 @@ async fn sim_command_serves_and_never_echoes_its_token() {
         assert!(!text.contains(TOKEN), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_id_falls_back_to_the_user_state_dir_and_stays_the_same() {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let xdg = dir.path().join("xdg");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+            .args(["--server", sim.url().as_str(), "--json", "agents"])
+            .env("PLEX_TOKEN", "sim-token")
+            .env("STATE_DIRECTORY", blocker.join("state"))
+            .env("XDG_STATE_HOME", &xdg)
+            .env_remove("CONFIGURATION_DIRECTORY")
+            .output()
+    };
+    let first = run().await.unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    run().await.unwrap();
+    let id = std::fs::read_to_string(xdg.join("metarr-plex/client-id")).unwrap();
+    let sent: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("x-plex-client-identifier").map(str::to_owned))
+        .collect();
+    assert_eq!(sent, [id.trim(), id.trim()], "one id, kept across runs");
+}
+
+/// `metarr-plex --json sections | head -1`: the reader goes away early. Like
+/// other Unix tools the command stops quietly with success — no panic, no
+/// backtrace, no error line.
+#[tokio::test]
+async fn closed_stdout_ends_the_command_quietly() {
+    use std::process::Stdio;
+
+    let env = Env::new().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--state-dir")
+        .arg(env.dir.path().join("state"))
+        .args(["--json", "sections"])
+        .env_remove("PLEX_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the command has asked Plex anything, so its
+    // first write meets a broken pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}, stderr: {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -173,7 +173,14 @@ async fn recently_added_stops_at_since() {
     let since = client.recently_added("1", Some(cutoff)).await.unwrap();
     assert_eq!(since.len(), 2);
     assert!(since.iter().all(|i| i.added_at.unwrap() >= cutoff));
-    assert!(!requests_to(&sim, "GET", "/library/sections/1/recentlyAdded").is_empty());
+    let pages = requests_to(&sim, "GET", "/library/sections/1/recentlyAdded");
+    assert_eq!(
+        pairs(&pages[0]),
+        [
+            ("X-Plex-Container-Start", "0"),
+            ("X-Plex-Container-Size", "100")
+        ]
+    );
 }
 
 #[tokio::test]

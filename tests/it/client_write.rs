@@ -364,3 +364,74 @@ async fn cancel_activity_deletes_by_uuid_and_unknown_is_not_found() {
     let err = client.cancel_activity("no-such-uuid").await.unwrap_err();
     assert!(err.is_not_found(), "{err}");
 }
+
+#[tokio::test]
+async fn art_bytes_and_poster_url_uploads_and_art_selection() {
+    let (sim, client) = setup().await;
+    let id = id_of(&sim, HEAT);
+    let jpeg = b"\xff\xd8\xff\xe0 background".to_vec();
+    client.upload_art(&id, jpeg.clone()).await.unwrap();
+    let up = &requests_to(&sim, "POST", &format!("/library/metadata/{id}/arts"))[0];
+    assert_eq!(
+        (up.body_len, up.header("content-type")),
+        (jpeg.len(), Some("image/jpeg"))
+    );
+    let key = upload_key(ImageKind::Art, &jpeg);
+    client.select_art(&id, &key).await.unwrap();
+    let sel = &requests_to(&sim, "PUT", &format!("/library/metadata/{id}/art"))[0];
+    assert_eq!(pairs(sel), [("url", key.as_str())]);
+    assert_eq!(
+        sim.with_library(|l| l
+            .item(&id)
+            .unwrap()
+            .selected_art()
+            .unwrap()
+            .rating_key
+            .clone()),
+        key
+    );
+    client
+        .upload_poster_url(&id, "http://img.example/p.jpg?a=1&b=2")
+        .await
+        .unwrap();
+    let by_url = &requests_to(&sim, "POST", &format!("/library/metadata/{id}/posters"))[0];
+    assert_eq!(pairs(by_url), [("url", "http://img.example/p.jpg?a=1&b=2")]);
+    assert_eq!(by_url.body_len, 0);
+}
+
+#[tokio::test]
+async fn dry_run_sends_reads_but_not_changes() {
+    let (sim, client) = setup().await;
+    client.set_dry_run(true);
+    let id = id_of(&sim, HEAT);
+    let fields = vec![("title".to_owned(), "Changed".to_owned())];
+    client
+        .edit_fields(
+            "1",
+            MediaType::Movie,
+            std::slice::from_ref(&id),
+            &fields,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        client.scan_path("1", "/data/media/movies").await.unwrap(),
+        None
+    );
+    client.unmatch(&id).await.unwrap();
+    assert!(
+        sim.requests().is_empty(),
+        "nothing reached Plex: {:#?}",
+        sim.requests()
+    );
+    assert_eq!(
+        client.item(&id).await.unwrap().unwrap().title,
+        "Heat",
+        "reads still work"
+    );
+    assert_eq!(sim.requests().len(), 1);
+    client.set_dry_run(false);
+    client.unmatch(&id).await.unwrap();
+    assert!(sim.with_library(|l| l.item(&id).unwrap().is_unmatched()));
+}

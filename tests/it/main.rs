@@ -1,11 +1,20 @@
 //! The one integration-test binary; each module is one area of the product.
 
+mod action_artwork;
+mod action_dry_run;
+mod action_exec;
+mod action_pacing;
+mod action_plex;
+mod action_retry;
+mod action_scan;
+mod action_support;
 mod cli;
 mod cli_config;
 mod client_errors;
 mod client_harness;
 mod client_read;
 mod client_scan;
+mod client_tls;
 mod client_write;
 mod daemon;
 mod daemon_harness;
@@ -21,6 +30,7 @@ mod event_playback;
 mod event_properties;
 mod event_reconcile;
 mod event_self_cause;
+mod explain;
 mod health;
 mod journal;
 mod listener;
@@ -35,6 +45,8 @@ mod notify;
 mod notify_run;
 mod pathmap;
 mod queue;
+mod reload;
+mod rule_tests;
 mod rules;
 mod rules_broken;
 mod rules_matching;

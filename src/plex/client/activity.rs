@@ -16,7 +16,6 @@ impl PlexClient {
 
     /// Cancels an activity.
     pub async fn cancel_activity(&self, uuid: &str) -> Result<(), PlexError> {
-        self.send_raw(&request::cancel_activity(uuid)).await?;
-        Ok(())
+        self.send(&request::cancel_activity(uuid)).await
     }
 }

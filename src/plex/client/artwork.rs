@@ -32,9 +32,8 @@ impl PlexClient {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::upload_image(id, kind, bytes, content_type))
-            .await?;
-        Ok(())
+        self.send(&request::upload_image(id, kind, bytes, content_type))
+            .await
     }
 
     /// Asks Plex to fetch an image from `url`.
@@ -44,9 +43,7 @@ impl PlexClient {
         kind: ImageKind,
         url: &str,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::upload_image_url(id, kind, url))
-            .await?;
-        Ok(())
+        self.send(&request::upload_image_url(id, kind, url)).await
     }
 
     /// Uploads a poster from bytes; the content type comes from the bytes.
@@ -80,8 +77,7 @@ impl PlexClient {
         kind: ImageKind,
         key: &str,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::select_image(id, kind, key)).await?;
-        Ok(())
+        self.send(&request::select_image(id, kind, key)).await
     }
 
     /// Selects a poster.

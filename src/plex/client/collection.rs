@@ -47,9 +47,8 @@ impl PlexClient {
     ) -> Result<(), PlexError> {
         let machine = self.identity().await?.machine_identifier;
         let uri = request::items_uri(&machine, ids);
-        self.send_raw(&request::add_to_collection(collection, &uri))
-            .await?;
-        Ok(())
+        self.send(&request::add_to_collection(collection, &uri))
+            .await
     }
 
     /// Removes one item from a collection.
@@ -58,8 +57,7 @@ impl PlexClient {
         collection: &str,
         item: &str,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::remove_from_collection(collection, item))
-            .await?;
-        Ok(())
+        self.send(&request::remove_from_collection(collection, item))
+            .await
     }
 }

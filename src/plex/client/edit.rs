@@ -16,9 +16,8 @@ impl PlexClient {
         fields: &[(String, String)],
         lock: bool,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::edit_fields(section, kind, ids, fields, lock))
-            .await?;
-        Ok(())
+        self.send(&request::edit_fields(section, kind, ids, fields, lock))
+            .await
     }
 
     /// Locks or unlocks fields without changing them.
@@ -30,9 +29,8 @@ impl PlexClient {
         fields: &[&str],
         locked: bool,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::lock_fields(section, kind, ids, fields, locked))
-            .await?;
-        Ok(())
+        self.send(&request::lock_fields(section, kind, ids, fields, locked))
+            .await
     }
 
     /// Changes one tag list. Adding reads the item first, because Plex
@@ -59,7 +57,6 @@ impl PlexClient {
         };
         let change = TagChange::new(tag, op, tags.to_vec());
         let req = request::edit_tags(section, kind, id, &change, &existing, true);
-        self.send_raw(&req).await?;
-        Ok(())
+        self.send(&req).await
     }
 }

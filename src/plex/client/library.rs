@@ -38,6 +38,24 @@ impl SectionCache {
     }
 }
 
+/// Decides when paging ends: a short page, or a server that ignored the
+/// paging parameters (a page longer than asked, or the same page again) —
+/// without this a server ignoring `X-Plex-Container-Start` would loop us
+/// forever.
+#[derive(Default)]
+struct Pager {
+    previous_first: Option<String>,
+}
+
+impl Pager {
+    fn is_last(&mut self, page: &[Item]) -> bool {
+        let first = page.first().map(|i| i.rating_key.clone());
+        let repeated = first.is_some() && first == self.previous_first;
+        self.previous_first = first;
+        page.len() != PAGE || repeated
+    }
+}
+
 impl PlexClient {
     /// `GET /identity`.
     pub async fn identity(&self) -> Result<ServerIdentity, PlexError> {
@@ -118,13 +136,14 @@ impl PlexClient {
         kind: Option<MediaType>,
     ) -> Result<Vec<Item>, PlexError> {
         let mut out = Vec::new();
+        let mut pager = Pager::default();
         loop {
             let req = request::section_items(id, kind, out.len(), PAGE);
             let c = self.container::<Item>(&req).await?;
-            let got = c.metadata.len();
+            let last = pager.is_last(&c.metadata);
             out.extend(c.metadata);
             let total = c.total_size.map(|t| t as usize);
-            if got < PAGE || got == 0 || total.is_some_and(|t| out.len() >= t) {
+            if last || total.is_some_and(|t| out.len() >= t) {
                 return Ok(out);
             }
         }
@@ -179,10 +198,11 @@ impl PlexClient {
         since: Option<i64>,
     ) -> Result<Vec<Item>, PlexError> {
         let mut out: Vec<Item> = Vec::new();
+        let mut pager = Pager::default();
         loop {
             let req = request::recently_added(section, out.len(), PAGE);
             let page = self.container::<Item>(&req).await?.metadata;
-            let got = page.len();
+            let last = pager.is_last(&page);
             let mut older_seen = false;
             for item in page {
                 match (since, item.added_at) {
@@ -190,7 +210,7 @@ impl PlexClient {
                     _ => out.push(item),
                 }
             }
-            if since.is_none() || older_seen || got < PAGE {
+            if since.is_none() || older_seen || last {
                 return Ok(out);
             }
         }
@@ -220,8 +240,7 @@ impl PlexClient {
 
     /// Stops a section's running scan.
     pub async fn cancel_section_scan(&self, id: &str) -> Result<(), PlexError> {
-        self.send_raw(&request::cancel_section_scan(id)).await?;
-        Ok(())
+        self.send(&request::cancel_section_scan(id)).await
     }
 
     /// What is playing now.
@@ -235,5 +254,30 @@ impl PlexClient {
     /// The metadata agents.
     pub async fn agents(&self) -> Result<Vec<Agent>, PlexError> {
         Ok(self.container::<Item>(&request::agents()).await?.agent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(from: usize, n: usize) -> Vec<Item> {
+        (from..from + n)
+            .map(|i| serde_json::from_value(serde_json::json!({ "ratingKey": i })).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn paging_stops_on_a_short_long_or_repeated_page() {
+        let mut p = Pager::default();
+        assert!(!p.is_last(&page(0, PAGE)));
+        assert!(!p.is_last(&page(PAGE, PAGE)));
+        assert!(p.is_last(&page(2 * PAGE, 3)), "short page");
+        let mut p = Pager::default();
+        assert!(p.is_last(&page(0, PAGE + 50)), "the server sent everything");
+        let mut p = Pager::default();
+        assert!(!p.is_last(&page(0, PAGE)));
+        assert!(p.is_last(&page(0, PAGE)), "the server ignored the start");
+        assert!(Pager::default().is_last(&[]));
     }
 }

@@ -27,15 +27,12 @@ impl PlexClient {
         name: &str,
         year: Option<i32>,
     ) -> Result<(), PlexError> {
-        self.send_raw(&request::match_item(id, guid, name, year))
-            .await?;
-        Ok(())
+        self.send(&request::match_item(id, guid, name, year)).await
     }
 
     /// `PUT …/unmatch`.
     pub async fn unmatch(&self, id: &str) -> Result<(), PlexError> {
-        self.send_raw(&request::unmatch(id)).await?;
-        Ok(())
+        self.send(&request::unmatch(id)).await
     }
 
     /// `PUT …/refresh`; returns the activity uuid when Plex sends one.

@@ -108,6 +108,14 @@ impl PlexRequest {
         url
     }
 
+    /// True when sending this changes something on the server. Every
+    /// method but `GET` does, and so does `GET …/refresh`, which is how
+    /// Plex starts a scan. `--dry-run` sends only requests for which this is
+    /// false.
+    pub fn changes_state(&self) -> bool {
+        self.method != Method::GET || self.path.last().is_some_and(|s| s == "refresh")
+    }
+
     /// The path and query, encoded as on the wire, without scheme and host:
     /// `/library/metadata/12/match?guid=plex%3A%2F%2F…`.
     pub fn path_and_query(&self) -> String {
@@ -190,6 +198,16 @@ mod tests {
             "PUT /library/metadata/12/match?guid=plex%3A%2F%2Fmovie%2F5d77&name=The+Matrix"
         );
         assert_eq!(req.endpoint(), "PUT /library/metadata/12/match");
+    }
+
+    #[test]
+    fn scans_and_every_non_get_change_state() {
+        assert!(!library::item("1").changes_state());
+        assert!(!library::sections().changes_state());
+        assert!(library::scan_path("1", "/m").changes_state());
+        assert!(library::refresh_section("1", false).changes_state());
+        assert!(matching::unmatch("1").changes_state());
+        assert!(activity::cancel_activity("u").changes_state());
     }
 
     #[test]

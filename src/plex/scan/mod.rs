@@ -1,8 +1,8 @@
 //! Partial scans for a set of local paths: the seed's `updateLibrary`.
 //!
-//! [`plan`] is pure: map each path to Plex's namespace, find its section,
+//! [`plan_scan`] is pure: map each path to Plex's namespace, find its section,
 //! coalesce files to folders and folders to their planned ancestors.
-//! [`run`] executes a plan with at most `parallel` scans at once and never two
+//! [`run_scans`] executes a plan with at most `parallel` scans at once and never two
 //! at once in one section, optionally following each scan to its end by the
 //! activity it started. The CLI's `scan` and the engine's `scan` action both
 //! use this module.

@@ -111,7 +111,7 @@ pub async fn plan_with_client(
     client: &PlexClient,
     paths: &[PathBuf],
     map: &PathMap,
-    probe: &dyn PathProbe,
+    probe: &(dyn PathProbe + Sync),
 ) -> Result<ScanPlan, PlexError> {
     let sections = client.sections().await?;
     let plan = plan_scan(paths, map, &sections, probe);

@@ -1,0 +1,62 @@
+//! Reading the item an action is about to change: its typed form (section,
+//! type, tags, files, locks) and its raw JSON (any field by name, for
+//! `edit`'s diff).
+
+use super::ActionOutcome;
+use super::Call;
+use super::outcome::Stop;
+use crate::plex::model::{Envelope, Item, MediaType};
+use crate::plex::request;
+
+/// The item as Plex has it now.
+pub(crate) struct Current {
+    /// Typed.
+    pub(crate) item: Item,
+    /// The raw `Metadata[0]` object.
+    pub(crate) raw: serde_json::Value,
+}
+
+impl Current {
+    /// The section id and type the edit endpoint needs.
+    pub(crate) fn section_and_type(&self) -> Result<(String, MediaType), Stop> {
+        let id = &self.item.rating_key;
+        let section =
+            self.item.library_section_id.clone().ok_or_else(|| {
+                ActionOutcome::refused(format!("item {id} has no library section"))
+            })?;
+        let kind = self.item.media_type().ok_or_else(|| {
+            ActionOutcome::refused(format!(
+                "item {id} has type `{}`, which cannot be edited",
+                self.item.kind
+            ))
+        })?;
+        Ok((section, kind))
+    }
+
+    /// A field's current value as text (`year: 2001` → `"2001"`); empty
+    /// when the item does not have it.
+    pub(crate) fn field(&self, name: &str) -> String {
+        match self.raw.get(name) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    }
+}
+
+/// `GET /library/metadata/{id}`; a missing item is skipped as gone.
+pub(crate) async fn fetch(call: &Call<'_>, id: &str) -> Result<Current, Stop> {
+    let req = request::item(id);
+    let resp = call.send(&req).await?;
+    let env: Envelope<serde_json::Value> = resp.json(&req.endpoint())?;
+    let Some(raw) = env.container.metadata.into_iter().next() else {
+        return Err(ActionOutcome::skipped(format!("item {id} is gone")).into());
+    };
+    let item: Item = serde_json::from_value(raw.clone()).map_err(|e| {
+        Stop::Plex(crate::plex::PlexError::BadJson {
+            endpoint: req.endpoint(),
+            detail: e.to_string(),
+        })
+    })?;
+    Ok(Current { item, raw })
+}
