@@ -175,12 +175,15 @@ impl<R: ActionRunner> Executor<R> {
             rule: run.rule.clone(),
             run_id: run.run_id.0,
             event_id: work.event_id.clone(),
+            item: work.item.clone(),
             event: work.event.clone(),
             section: work.section.clone(),
             dry_run: self.dry_run,
             self_causes: self.self_causes.clone(),
         };
         let mut any_done = false;
+        // Actions the runner logs and counts itself are not logged twice.
+        let quiet = self.runner.logs_actions();
         for (i, action) in work.actions.iter().enumerate().skip(first) {
             let started = Instant::now();
             let outcome = self.runner.execute(action, &ctx).await;
@@ -189,15 +192,21 @@ impl<R: ActionRunner> Executor<R> {
             match &outcome {
                 ActionOutcome::Done => {
                     any_done = true;
-                    self.metrics.action_outcome(name, "ok");
+                    if !quiet {
+                        self.metrics.action_outcome(name, "ok");
+                    }
                     tracing::info!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "ok", duration_ms = took, "Action done.");
                 }
                 ActionOutcome::Skipped(why) => {
-                    self.metrics.action_outcome(name, "skipped");
+                    if !quiet {
+                        self.metrics.action_outcome(name, "skipped");
+                    }
                     tracing::info!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "skipped", duration_ms = took, reason = %why, "Action skipped.");
                 }
                 ActionOutcome::Retry { error, after } => {
-                    self.metrics.action_outcome(name, "retry");
+                    if !quiet {
+                        self.metrics.action_outcome(name, "retry");
+                    }
                     tracing::warn!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "retry", duration_ms = took, error = %error, "Action failed; the run will be retried.");
                     return RunEnd::Retry {
                         error: error.clone(),
@@ -205,7 +214,9 @@ impl<R: ActionRunner> Executor<R> {
                     };
                 }
                 ActionOutcome::Failed(error) => {
-                    self.metrics.action_outcome(name, "failed");
+                    if !quiet {
+                        self.metrics.action_outcome(name, "failed");
+                    }
                     tracing::error!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "failed", duration_ms = took, error = %error, "Action failed.");
                     return RunEnd::Failed(format!("{name}: {error}"));
                 }

@@ -6,7 +6,6 @@
 //!
 //! - [`work`]: the payload each run carries through the journal.
 //! - [`runner`]: the [`ActionRunner`] seam the action executors plug into.
-//! - [`plex_actions`]: a runner over the REST client for the core actions.
 //! - [`chain`]: chain depth, the loop guard's last line.
 //! - [`lock`]: one daemon per state dir.
 //!
@@ -19,7 +18,6 @@ mod dispatch;
 mod executor;
 mod facts;
 pub mod lock;
-mod plex_actions;
 pub mod runner;
 mod watermark;
 pub mod work;
@@ -35,10 +33,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use lock::{LockError, StateLock};
-pub use plex_actions::{PlexActions, SectionLocks};
 pub use runner::{ActionContext, ActionOutcome, ActionRunner};
 pub use work::Work;
 
+use crate::action::{Executor, ExecutorSettings};
 use crate::config::Config;
 use crate::engine::{Clock, Driver, Flow};
 use crate::event::{Normalizer, NormalizerConfig, SelfCauses};
@@ -127,23 +125,27 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts with the client's [`PlexActions`] as the action runner.
+    /// Starts with the action executors ([`crate::action::Executor`]).
     pub async fn start(opts: Options) -> Result<Daemon, StartError> {
         let journal = Journal::open(&opts.state_dir).await?;
-        let runner = PlexActions {
-            client: opts.client.clone(),
-            path_map: opts.config.path_map.clone(),
-            artwork_roots: artwork_roots(&opts.config),
-            journal: journal.clone(),
-            section_locks: plex_actions::SectionLocks::default(),
-        };
-        Daemon::start_with(opts, journal, runner).await
+        let self_causes = SelfCauses::new();
+        let mut settings = ExecutorSettings::from_config(&opts.config);
+        settings.artwork_roots = artwork_roots(&opts.config);
+        let runner = Executor::new(
+            opts.client.clone(),
+            settings,
+            self_causes.clone(),
+            Some(journal.clone()),
+        );
+        Daemon::start_with(opts, journal, self_causes, runner).await
     }
 
-    /// Starts with any action runner (tests, and the action executors).
+    /// Starts with any action runner (tests use fakes). `self_causes` must
+    /// be the registry the runner writes what it touches to.
     pub async fn start_with<R: ActionRunner>(
         opts: Options,
         journal: Journal,
+        self_causes: SelfCauses,
         runner: R,
     ) -> Result<Daemon, StartError> {
         let lock = StateLock::acquire(&opts.state_dir)?;
@@ -183,9 +185,9 @@ impl Daemon {
         let engine_task = tokio::spawn(driver.run(stop_engine.clone()));
 
         // The executor.
-        let self_causes = SelfCauses::new();
         let chains = chain::Chains::default();
         let drain = CancellationToken::new();
+        runner.count_in(metrics.clone());
         let executor = executor::Executor {
             runner: Arc::new(runner),
             engine: engine.clone(),

@@ -18,6 +18,8 @@ pub struct ActionContext {
     pub run_id: u64,
     /// The event that fired the rule.
     pub event_id: String,
+    /// The event's item, when it has one.
+    pub item: Option<String>,
     /// The event as JSON (stdin of `exec`).
     pub event: serde_json::Value,
     /// The section of the event, when known: a section scan counts as ours.
@@ -55,4 +57,50 @@ pub trait ActionRunner: Send + Sync + 'static {
         action: &ResolvedAction,
         ctx: &ActionContext,
     ) -> impl Future<Output = ActionOutcome> + Send;
+
+    /// True when the runner logs and counts each action itself, so the
+    /// daemon logs only the run.
+    fn logs_actions(&self) -> bool {
+        false
+    }
+
+    /// Where a runner that counts its own outcomes should count them.
+    fn count_in(&self, metrics: crate::metrics::Metrics) {
+        let _ = metrics;
+    }
+}
+
+/// The action executors (`src/action/`) are the daemon's runner.
+impl ActionRunner for crate::action::Executor {
+    async fn execute(&self, action: &ResolvedAction, ctx: &ActionContext) -> ActionOutcome {
+        let actx = crate::action::ActionContext {
+            rule: ctx.rule.clone(),
+            run_id: crate::engine::RunId(ctx.run_id),
+            event_id: ctx.event_id.clone(),
+            item: ctx.item.clone(),
+            event: ctx.event.clone(),
+            dry_run: ctx.dry_run,
+        };
+        match crate::action::Executor::execute(self, action, &actx).await {
+            crate::action::ActionOutcome::Done { .. } => ActionOutcome::Done,
+            crate::action::ActionOutcome::Skipped { reason } => ActionOutcome::Skipped(reason),
+            crate::action::ActionOutcome::Failed {
+                error,
+                retryable: true,
+                retry_after,
+            } => ActionOutcome::Retry {
+                error,
+                after: retry_after,
+            },
+            crate::action::ActionOutcome::Failed { error, .. } => ActionOutcome::Failed(error),
+        }
+    }
+
+    fn logs_actions(&self) -> bool {
+        true
+    }
+
+    fn count_in(&self, metrics: crate::metrics::Metrics) {
+        crate::action::Executor::count_in(self, metrics);
+    }
 }

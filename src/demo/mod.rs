@@ -208,7 +208,10 @@ pub async fn run(opts: DemoOptions) -> Result<Summary, DemoError> {
         .iter()
         .map(|o| sum(&metrics, "metarr_plex_rule_runs_total{", Some(o)))
         .sum();
-    summary.actions_done = sum(&metrics, "metarr_plex_action_outcomes_total{", Some("ok"));
+    summary.actions_done = ["ok", "done"]
+        .iter()
+        .map(|o| sum(&metrics, "metarr_plex_action_outcomes_total{", Some(o)))
+        .sum();
     summary.requests = sim
         .requests()
         .iter()
