@@ -1,7 +1,8 @@
 //! The executor loop: takes the engine's `Start`/`Cancel`/`Dropped`
 //! commands, runs each started run's actions in order under the global
 //! concurrency limit, and reports the end back to the engine (`Finished`, or
-//! `Retry` with a jittered backoff, or a dead letter after the last attempt).
+//! `Retry` with the action module's jittered backoff, or a dead letter after
+//! the last attempt).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,11 +20,6 @@ use crate::metrics::Metrics;
 
 /// Attempts before a run becomes a dead letter.
 pub const MAX_ATTEMPTS: u32 = 5;
-
-/// First retry backoff ceiling; doubles per attempt up to [`RETRY_CAP`].
-const RETRY_BASE: Duration = Duration::from_secs(1);
-/// Longest retry backoff.
-const RETRY_CAP: Duration = Duration::from_secs(60);
 
 /// What the loop needs besides the commands.
 pub(crate) struct Executor<R> {
@@ -147,7 +143,7 @@ impl<R: ActionRunner> Executor<R> {
                 }
             }
             RunEnd::Retry { error, after } => {
-                let after = after.unwrap_or_else(|| backoff(run.attempt));
+                let after = after.unwrap_or_else(|| crate::action::backoff(run.attempt));
                 tracing::warn!(rule = %run.rule, run = %id, event = %run.payload.event_id, item = %run.payload.item_label(), outcome = "retry", attempt = run.attempt, retry_in_ms = millis(after), error = %error, "Run will be retried.");
                 Input::Retry {
                     run_id: id,
@@ -246,16 +242,6 @@ enum RunEnd {
         error: String,
         after: Option<Duration>,
     },
-}
-
-/// Exponential backoff with jitter (half fixed, half random) for attempt `n` (1-based).
-fn backoff(attempt: u32) -> Duration {
-    let exp = RETRY_BASE.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-    let ceiling = exp.min(RETRY_CAP);
-    let ms = u64::try_from(ceiling.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1);
-    Duration::from_millis(ms / 2 + fastrand::u64(0..=ms / 2))
 }
 
 fn millis(d: Duration) -> u64 {
