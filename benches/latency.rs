@@ -102,7 +102,10 @@ async fn bench() {
         }
         // And the action itself got there.
         while !sim.requests().iter().any(|r| r.path == path) {
-            assert!(sent_at.elapsed() < Duration::from_secs(5), "no analyze within 5 s");
+            assert!(
+                sent_at.elapsed() < Duration::from_secs(5),
+                "no analyze within 5 s"
+            );
             tokio::time::sleep(Duration::from_micros(500)).await;
         }
         analyzed += 1;

@@ -165,6 +165,7 @@ impl Daemon {
             .await
             .map_err(|e| StartError::Health(e.to_string()))?;
         let metrics = service.metrics.clone();
+        opts.client.count_in(metrics.clone());
 
         // The engine, restored from the journal.
         let (commands_tx, commands_rx) = mpsc::channel(1024);

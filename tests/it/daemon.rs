@@ -274,3 +274,54 @@ async fn scan_action_sends_one_partial_scan_of_the_mapped_folder() {
     );
     rig.stop().await;
 }
+
+/// The metrics are fed by the running daemon: events by name, rule runs,
+/// action outcomes, Plex request latency, queue depth and dead letters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_events_runs_actions_and_plex_latency() {
+    let rules = fast_rules();
+    let mut rig = Rig::new(rules.path()).await;
+    rig.start().await;
+    let id = matrix(&rig);
+    play_and_stop(&rig, &id).await;
+    let path = format!("/library/metadata/{id}/analyze");
+    wait_for(Duration::from_secs(10), || {
+        !rig.sent("PUT", &path).is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = rig.daemon.as_ref().unwrap().metrics().render();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert!(
+        value("metarr_plex_events_total{name=\"playback.stopped\"}") >= 1.0,
+        "{text}"
+    );
+    assert!(
+        value("metarr_plex_events_total{name=\"playback.started\"}") >= 1.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("metarr_plex_rule_runs_total{rule=\"analyze-after-playback\",outcome=\"ok\"}"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        value("metarr_plex_action_outcomes_total{action=\"analyze\",outcome=\"done\"}"),
+        1.0,
+        "{text}"
+    );
+    assert!(
+        value("metarr_plex_plex_request_duration_seconds_count") >= 1.0,
+        "{text}"
+    );
+    assert!(
+        text.contains("metarr_plex_connection_state{state=\"connected\"} 1"),
+        "{text}"
+    );
+    rig.stop().await;
+}
