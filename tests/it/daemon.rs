@@ -325,3 +325,35 @@ async fn metrics_count_events_runs_actions_and_plex_latency() {
     );
     rig.stop().await;
 }
+
+/// `--dry-run`: the rule fires and the run finishes, but no write reaches Plex.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_sends_no_writes() {
+    let rules = fast_rules();
+    let mut rig = Rig::new(rules.path()).await;
+    rig.start_with(metarr_plex::notify::Notifier::default(), true)
+        .await;
+    let id = matrix(&rig);
+    play_and_stop(&rig, &id).await;
+    let ran = || {
+        rig.daemon
+            .as_ref()
+            .unwrap()
+            .metrics()
+            .render()
+            .lines()
+            .any(|l| {
+                l.starts_with("metarr_plex_rule_runs_total{rule=\"analyze-after-playback\"")
+                    && !l.ends_with(" 0")
+            })
+    };
+    wait_for(Duration::from_secs(10), ran).await;
+    let writes: Vec<_> = rig
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    rig.stop().await;
+}

@@ -128,6 +128,20 @@ async fn sd_notify_ready_status_watchdog_then_stopping_after_sigterm() {
     assert!(has(&seen, "WATCHDOG=1"), "{seen:?}");
     assert!(has(&seen, "STATUS=connected to Plex"), "{seen:?}");
 
+    // SIGHUP: RELOADING=1, then READY=1 again once the rules are re-read.
+    seen.clear();
+    signal(&child, "HUP");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10)
+        && !(has(&seen, "RELOADING=1") && has(&seen, "READY=1"))
+    {
+        if let Ok(n) = sock.recv(&mut buf) {
+            seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    assert!(has(&seen, "RELOADING=1"), "{seen:?}");
+    assert!(has(&seen, "READY=1"), "{seen:?}");
+
     signal(&child, "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(15));
     while let Ok(n) = sock.recv(&mut buf) {
@@ -137,6 +151,7 @@ async fn sd_notify_ready_status_watchdog_then_stopping_after_sigterm() {
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
     let output = all_output(dir.path());
     assert!(output.contains("Daemon ready."), "{output}");
+    assert!(output.contains("Rules reloaded."), "{output}");
     assert!(!output.contains(TOKEN), "the token leaked into the output");
 }
 
