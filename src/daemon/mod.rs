@@ -176,12 +176,14 @@ impl Daemon {
             commands_tx,
         );
         driver.restore().await?;
-        let busy = match tokio::time::timeout(Duration::from_secs(5), opts.client.sessions()).await
-        {
-            Ok(Ok(sessions)) => !sessions.is_empty(),
-            _ => false,
-        };
-        driver.assume_busy(busy);
+        // Who is watching now: restored `when_idle` runs stay held, and the
+        // dispatcher knows these sessions when their stop arrives.
+        let playing: HashSet<String> =
+            match tokio::time::timeout(Duration::from_secs(5), opts.client.sessions()).await {
+                Ok(Ok(sessions)) => sessions.into_iter().filter_map(|s| s.session_key).collect(),
+                _ => HashSet::new(),
+            };
+        driver.assume_busy(!playing.is_empty());
         let stop_engine = CancellationToken::new();
         let engine_task = tokio::spawn(driver.run(stop_engine.clone()));
 
@@ -246,7 +248,7 @@ impl Daemon {
             facts: facts::CachedFacts::new(opts.client.clone()),
             chains,
             metrics: metrics.clone(),
-            sessions: HashSet::new(),
+            sessions: playing,
         };
         let heartbeat = service
             .heartbeats

@@ -357,3 +357,28 @@ async fn dry_run_sends_no_writes() {
     assert!(writes.is_empty(), "{writes:?}");
     rig.stop().await;
 }
+
+/// A session already playing when the daemon starts holds `when_idle` work,
+/// and its stop (the first the daemon hears of it) releases it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_playing_at_start_holds_then_releases_when_idle_work() {
+    let rules = fast_rules();
+    let mut rig = Rig::new(rules.path()).await;
+    let id = matrix(&rig);
+    let early = rig.sim.start_playback(&id).unwrap();
+    rig.start().await;
+    let other = rig.item_id("Heat").unwrap();
+    play_and_stop(&rig, &other).await;
+    let held = format!("/library/metadata/{other}/analyze");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        rig.sent("PUT", &held).is_empty(),
+        "held while the first session plays"
+    );
+    rig.sim.stop_playback(&early).unwrap();
+    wait_for(Duration::from_secs(10), || {
+        !rig.sent("PUT", &held).is_empty()
+    })
+    .await;
+    rig.stop().await;
+}
