@@ -33,9 +33,10 @@ pub struct EventsArgs {
 /// Runs until interrupted (or `--count` lines were printed).
 pub(crate) async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
-    let mut config = ListenerConfig::for_client(&client, ctx.config.token_source());
-    config.path = ctx.config.server.notifications_path.clone();
-    config.filters = args.filters.or_else(|| ctx.config.server.filters.clone());
+    let mut config = ListenerConfig::from_config(&ctx.config, &client);
+    if args.filters.is_some() {
+        config.filters = args.filters;
+    }
     let pipeline: Box<dyn Pipeline> = if args.raw {
         Box::new(RawPipeline)
     } else {

@@ -104,6 +104,8 @@ pub enum Command {
     MapPath(map_path::MapPathArgs),
     /// Run the built-in Plex simulator on loopback.
     Sim(sim::SimArgs),
+    /// Print the notification stream as JSON lines (normalized events, or `--raw`).
+    Events(events::EventsArgs),
     /// Check rule files: every error in every file, with its line (exit 0 ok, 1 errors, 2 IO).
     Check(check::CheckArgs),
     /// Print the JSON Schema of rule files, for editor completion.
@@ -115,8 +117,6 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Get a Plex token from plex.tv (browser PIN, or --password) and store it.
     Login(login::LoginArgs),
-    /// Print the notification stream as JSON lines (normalized events, or `--raw`).
-    Events(events::EventsArgs),
     /// Run the daemon: listen to Plex, run the rules, carry out their actions.
     Run(run::RunArgs),
     /// Show and manage the journal's accepted work (list, dead, retry, drop).

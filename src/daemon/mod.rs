@@ -45,10 +45,9 @@ use crate::journal::{Journal, JournalError, RunState};
 use crate::metrics::Metrics;
 use crate::notify::Notifier;
 use crate::plex::PlexClient;
-use crate::plex::listener::{ConnectionState, Listener, ListenerConfig, NormalizedPipeline};
+use crate::plex::listener::{Listener, ListenerConfig, NormalizedPipeline};
 use crate::rules::{RuleSet, load_dir, load_sources};
 use crate::service::Service;
-use crate::status::ServiceStatus;
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
@@ -206,7 +205,7 @@ impl Daemon {
         // The listener.
         let mut listener_config = match opts.listener {
             Some(c) => c,
-            None => ListenerConfig::for_client(&opts.client, opts.config.token_source()),
+            None => ListenerConfig::from_config(&opts.config, &opts.client),
         };
         listener_config.path = opts.config.server.notifications_path.clone();
         listener_config.filters = opts.config.server.filters.clone();
@@ -218,18 +217,26 @@ impl Daemon {
             Arc::new(opts.client.clone()),
             Arc::new(watermark),
         )
-        .map_err(|e| StartError::Listener(e.to_string()))?;
+        .map_err(|e| StartError::Listener(e.to_string()))?
+        .with_heartbeat(
+            service
+                .heartbeats
+                .register("listener", Duration::from_secs(30)),
+        );
         let url = listener.url().clone();
         let server_url = opts.client.base_url().clone();
-        service
-            .status
-            .follow(listener.state(), move |state| describe(state, &server_url));
+        service.status.follow(listener.state(), move |state| {
+            state.service_status(&server_url)
+        });
         let metrics_state = metrics.clone();
         let mut states = listener.state();
         let metrics_url = opts.client.base_url().clone();
         tokio::spawn(async move {
             loop {
-                let phase = describe(&states.borrow_and_update(), &metrics_url).phase;
+                let phase = states
+                    .borrow_and_update()
+                    .service_status(&metrics_url)
+                    .phase;
                 metrics_state.set_connection_state(phase);
                 if states.changed().await.is_err() {
                     break;
@@ -381,19 +388,4 @@ fn load_rules(source: &RulesSource) -> Result<RuleSet, String> {
         return Err(format!("the rules have errors:\n{text}"));
     }
     Ok(loaded.rules)
-}
-
-fn describe(state: &ConnectionState, url: &url::Url) -> ServiceStatus {
-    match state {
-        ConnectionState::Connecting => ServiceStatus::connecting(url),
-        ConnectionState::Connected { server_version, .. } => ServiceStatus::connected(
-            server_version.as_deref().unwrap_or("(version unknown)"),
-            url,
-        ),
-        ConnectionState::Reconnecting { attempt, next_in } => {
-            ServiceStatus::reconnecting(*attempt, *next_in)
-        }
-        ConnectionState::AuthFailed { .. } => ServiceStatus::auth_failed(),
-        ConnectionState::Stopped => ServiceStatus::stopping(),
-    }
 }

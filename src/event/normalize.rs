@@ -159,7 +159,12 @@ impl Normalizer {
         let mut events = self.events_for(n, now);
         // The entry's JSON is only built for the frames that mean something.
         if let Some((last, rest)) = events.split_last_mut() {
-            let raw = n.raw().clone();
+            // Parsed straight into the event: building the entry's cached
+            // tree and then copying it would cost twice.
+            let raw: serde_json::Value = match n.raw_entry().get_value() {
+                Some(v) => v.clone(),
+                None => serde_json::from_str(n.raw_entry().get()).unwrap_or_default(),
+            };
             for e in rest {
                 e.raw = raw.clone();
             }

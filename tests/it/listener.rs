@@ -630,3 +630,70 @@ async fn catch_up_events_come_before_live_events_of_the_new_connection() {
     stop.cancel();
     task.await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_token_file_waits_slowly_and_is_picked_up_once_written() {
+    let mut plex = MockPlex::start(None, |n, mut ws| async move {
+        ws.send(frame(n)).await.unwrap();
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("plex-token");
+    let mut cfg = config(plex.addr);
+    cfg.token = TokenSource {
+        token_file: Some(token_file.clone()),
+        ..TokenSource::default()
+    };
+    let l = listener(cfg, Arc::default());
+    let mut state = l.state();
+    let (tx, mut rx) = mpsc::channel(16);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(l.run(tx, stop.clone()));
+
+    assert_eq!(rx.recv().await.unwrap().name, EventName::ServerAuthFailed);
+    wait_state(&mut state, |s| {
+        matches!(s, ConnectionState::AuthFailed { .. })
+    })
+    .await;
+    assert!(
+        plex.handshakes.try_recv().is_err(),
+        "nothing is dialled without a token"
+    );
+
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let hs = plex.next_handshake(Duration::from_secs(400)).await;
+    assert_eq!(hs.token.as_deref(), Some(TOKEN));
+    assert_eq!(rx.recv().await.unwrap().name, EventName::ServerConnected);
+    stop.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_heartbeat_keeps_beating_through_a_slow_connect_and_backoff() {
+    use metarr_plex::heartbeat::Heartbeats;
+    // Accepts TCP but never answers the upgrade: each attempt takes the
+    // whole 10 s connect timeout, longer than the allowed 3 s of silence.
+    let blackhole = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = blackhole.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (s, _) = blackhole.accept().await.unwrap();
+            tokio::spawn(hold_forever(s));
+        }
+    });
+    let beats = Heartbeats::new();
+    let l = listener(config(addr), Arc::default())
+        .with_heartbeat(beats.register("listener", Duration::from_secs(3)));
+    let (tx, _rx) = mpsc::channel(16);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(l.run(tx, stop.clone()));
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(beats.all_alive(), "{:?}", beats.stalled());
+    }
+    stop.cancel();
+    task.await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(!beats.all_alive(), "a stopped listener stops beating");
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -114,4 +115,120 @@ async fn events_raw_prints_each_notification_entry() {
     assert_eq!(lines[0]["entry"]["sessionKey"], "7");
     assert_eq!(lines[1]["entry"]["metadataState"], "created");
     assert!(stderr.contains("# server.connected"), "{stderr}");
+}
+
+/// The "done when": `events` against the simulator shows a scripted
+/// scan and a playback session as clean events.
+#[tokio::test]
+async fn events_against_the_simulator_shows_a_scan_and_a_playback_session() {
+    use metarr_plex::sim::{SimOptions, Simulator};
+
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("plex-token");
+    std::fs::write(&token_file, format!("{}\n", sim.token())).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nurl = \"{}\"\ntoken_file = \"{}\"\n",
+            sim.url(),
+            token_file.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("events")
+        .env_remove("PLEX_TOKEN")
+        .env_remove("CREDENTIALS_DIRECTORY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = EventLines {
+        lines: BufReader::new(child.stdout.take().unwrap()).lines(),
+        names: Vec::new(),
+    };
+    out.until("server.connected").await;
+    // Let the catch-up finish before the story starts.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let client = reqwest::Client::new();
+    let scan = sim
+        .url()
+        .join("/library/sections/1/refresh?path=%2Fdata%2Fmedia%2Fmovies%2FInception%20(2010)%20%7Btmdb-27205%7D")
+        .unwrap();
+    let r = client
+        .get(scan)
+        .header("X-Plex-Token", sim.token())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let added = out.until("item.added").await;
+    out.until("library.scan.ended").await;
+    let item = added["item"]["id"].as_str().unwrap().to_owned();
+    let key = sim.start_playback(&item).unwrap();
+    out.until("playback.started").await;
+    sim.pause_playback(&key).unwrap();
+    out.until("playback.paused").await;
+    sim.stop_playback(&key).unwrap();
+    let stopped = out.until("playback.stopped").await;
+    assert_eq!(stopped["item"]["id"], item.as_str());
+    assert_eq!(stopped["section"]["title"], "Movies");
+
+    let story: Vec<&str> = out
+        .names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| {
+            n.starts_with("library.scan") || n.starts_with("item.") || n.starts_with("playback.")
+        })
+        .collect();
+    assert_eq!(
+        story,
+        [
+            "library.scan.started",
+            "item.added",
+            "item.ready",
+            "library.scan.ended",
+            "playback.started",
+            "playback.paused",
+            "playback.stopped"
+        ],
+        "{:?}",
+        out.names
+    );
+    child.kill().await.unwrap();
+}
+
+/// The JSON lines `events` prints, read one at a time.
+struct EventLines {
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    /// Every event name read so far.
+    names: Vec<String>,
+}
+
+impl EventLines {
+    /// Reads lines until an event named `name`, and returns it.
+    async fn until(&mut self, name: &str) -> Value {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(20), self.lines.next_line())
+                .await
+                .unwrap_or_else(|_| panic!("no {name} in time; saw {:?}", self.names))
+                .unwrap()
+                .expect("events keeps running");
+            let event: Value = serde_json::from_str(&line).unwrap();
+            let n = event["name"].as_str().unwrap().to_owned();
+            self.names.push(n.clone());
+            if n == name {
+                return event;
+            }
+        }
+    }
 }

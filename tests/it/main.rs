@@ -37,6 +37,7 @@ mod listener;
 mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
+mod listener_sim;
 mod logging;
 mod login;
 mod notification;

@@ -7,7 +7,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::reconcile::{ReconcileError, ServerView, Snapshot};
-use crate::plex::{PlexClient, PlexError};
+use crate::plex::{PlexClient, PlexError, PlexRequest};
+use reqwest::Method;
 
 impl ServerView for PlexClient {
     fn snapshot(
@@ -25,6 +26,7 @@ impl ServerView for PlexClient {
 
 async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot, PlexError> {
     let identity = client.identity().await?;
+    let started_at = started_at(client).await;
     // Fetched anew: a section created while we were away must be known
     // before its first event is labelled.
     let sections = client.refresh_sections().await?;
@@ -42,10 +44,23 @@ async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot,
     }
     Ok(Snapshot {
         identity: Some(identity),
+        started_at,
         sections: sections.as_ref().clone(),
         sessions,
         activities,
         added,
         added_since,
     })
+}
+
+/// `updatedAt` of `GET /`. Optional: a server that does not say only loses
+/// restart detection by start time (the version still changes on updates).
+async fn started_at(client: &PlexClient) -> Option<i64> {
+    let root = client
+        .send_raw(&PlexRequest::new(Method::GET, Vec::<String>::new()))
+        .await
+        .ok()?;
+    let value: serde_json::Value = root.json("/").ok()?;
+    let at = &value["MediaContainer"]["updatedAt"];
+    at.as_i64().or_else(|| at.as_str()?.parse().ok())
 }

@@ -14,6 +14,7 @@
 //! minute); a rejected token gets its own slow retry (≈1 → 5 min) and re-reads
 //! the token source each time.
 
+mod beat;
 mod client_view;
 mod connect;
 mod normalized;
@@ -41,9 +42,12 @@ pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
 
 use crate::backoff::Backoff;
+use crate::config::Config;
 use crate::event::Event;
+use crate::heartbeat::Heartbeat;
 use crate::plex::PlexClient;
 use crate::token::TokenSource;
+use beat::Beat;
 use connect::Dialer;
 use outlet::Outlet;
 use session::{Context, SessionEnd, Timing};
@@ -121,6 +125,15 @@ impl ListenerConfig {
         config
     }
 
+    /// The settings the config file asks for (`[server] notifications_path`,
+    /// `filters`), for the server `client` talks to.
+    pub fn from_config(config: &Config, client: &PlexClient) -> ListenerConfig {
+        let mut listener = ListenerConfig::for_client(client, config.token_source());
+        listener.path = config.server.notifications_path.clone();
+        listener.filters = config.server.filters.clone();
+        listener
+    }
+
     /// The defaults from the spec for a server and a token source.
     pub fn new(server_url: Url, token: TokenSource) -> ListenerConfig {
         ListenerConfig {
@@ -153,6 +166,9 @@ pub struct Listener {
     watermark: Arc<dyn WatermarkStore>,
     health: Health,
     stats: Arc<ListenerStats>,
+    /// Beaten while the loop turns (also while Plex is down), so the systemd
+    /// watchdog can tell a hung listener from an unreachable server.
+    heartbeat: Option<Heartbeat>,
 }
 
 impl Listener {
@@ -181,7 +197,15 @@ impl Listener {
             watermark,
             health,
             stats: Arc::new(ListenerStats::default()),
+            heartbeat: None,
         })
+    }
+
+    /// Reports liveness through `heartbeat`: at least every
+    /// [`Heartbeat::period`], whether connected, connecting or backing off.
+    pub fn with_heartbeat(mut self, heartbeat: Heartbeat) -> Listener {
+        self.heartbeat = Some(heartbeat);
+        self
     }
 
     /// The connection state, updated on every transition.
@@ -211,7 +235,9 @@ impl Listener {
             watermark,
             mut health,
             stats,
+            heartbeat,
         } = self;
+        let beat = Beat::new(heartbeat);
         let url = dialer.url.to_string();
         let mut outlet = Outlet::new(pipeline, events, Arc::clone(&stats));
         let mut backoff = Backoff::new(config.backoff_base, config.backoff_cap);
@@ -224,10 +250,15 @@ impl Listener {
         };
 
         'outer: loop {
-            let attempt = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break 'outer,
-                attempt = dialer.connect() => attempt,
+            let connect = dialer.connect();
+            tokio::pin!(connect);
+            let attempt = loop {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break 'outer,
+                    attempt = &mut connect => break attempt,
+                    () = beat.wait() => {}
+                }
             };
             let delay = match attempt {
                 Ok(socket) => {
@@ -244,6 +275,7 @@ impl Listener {
                             watermark: &watermark,
                             timing,
                             shutdown: &shutdown,
+                            beat: &beat,
                         },
                     )
                     .await;
@@ -267,7 +299,8 @@ impl Listener {
                 }
                 Err(e) if e.is_auth() => {
                     let delay = auth_backoff.next_slow_delay();
-                    if let Some(event) = health.auth_failed(&e.to_string(), delay) {
+                    let rejected = matches!(e, ConnectError::Unauthorized(_));
+                    if let Some(event) = health.auth_failed(&e.to_string(), rejected, delay) {
                         outlet.lifecycle(event);
                     }
                     delay
@@ -294,6 +327,7 @@ impl Listener {
                     () = shutdown.cancelled() => break 'outer,
                     () = sleep_until(wake) => break,
                     () = sleep_until(down_at.unwrap_or(wake)), if down_at.is_some() => {}
+                    () = beat.wait() => {}
                 }
             }
         }

@@ -51,10 +51,17 @@ impl Pipeline for NormalizedPipeline {
                 machine_identifier: identity.machine_identifier.clone(),
                 version: identity.version.clone(),
             });
-            // `/identity` has no start time; the version changes with every
-            // update-and-restart, and the machine id with a replaced server.
-            let marker = identity.version.as_deref().unwrap_or("");
-            out.extend(n.observe_identity(&identity.machine_identifier, marker, now));
+            // A restart shows as a new start time (`updatedAt` of `/`) or a
+            // new version; a replaced server as a new machine id.
+            let marker = format!(
+                "{}@{}",
+                identity.version.as_deref().unwrap_or(""),
+                snapshot
+                    .started_at
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            );
+            out.extend(n.observe_identity(&identity.machine_identifier, &marker, now));
         }
         if !snapshot.sections.is_empty() {
             n.set_sections(snapshot.sections.iter().map(section_ref).collect());

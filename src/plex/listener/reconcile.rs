@@ -16,8 +16,12 @@ use crate::plex::model::{Activity, Item, Section, ServerIdentity, Session};
 /// What the server looked like right after the socket opened.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    /// `/identity`: detects a restarted or replaced server.
+    /// `/identity`: detects a replaced server (machine id) or an update.
     pub identity: Option<ServerIdentity>,
+    /// The root's `updatedAt` (`GET /`), which moves when the server
+    /// restarts: session keys restart from 1 and must not be matched with
+    /// the sessions tracked before.
+    pub started_at: Option<i64>,
     /// `/library/sections`: ids, titles and types events are labelled with.
     pub sections: Vec<Section>,
     /// `/status/sessions`: what is playing now.

@@ -12,14 +12,17 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
+use super::beat::Beat;
 use super::connect::Socket;
 use super::outlet::Outlet;
 use super::reconcile::{ReconcileError, ServerView, Snapshot, WatermarkStore};
 use super::state::Health;
 
-/// Live frames held back while a reconciliation runs; past this they are
-/// dropped (and another reconciliation follows).
+/// Live frames held back while a reconciliation runs, by count and by
+/// bytes (frames may be up to 1 MiB each); past either they are dropped and
+/// another reconciliation follows.
 const HOLD_LIMIT: usize = 10_000;
+const HOLD_LIMIT_BYTES: usize = 4 << 20;
 
 /// How often the pipeline's timers are driven and a pending resync checked.
 const TICK: Duration = Duration::from_secs(1);
@@ -73,6 +76,7 @@ pub(crate) struct Context<'a> {
     pub(crate) watermark: &'a Arc<dyn WatermarkStore>,
     pub(crate) timing: Timing,
     pub(crate) shutdown: &'a CancellationToken,
+    pub(crate) beat: &'a Beat,
 }
 
 type Reconciling = BoxFuture<'static, Result<Snapshot, ReconcileError>>;
@@ -86,6 +90,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
         watermark,
         timing,
         shutdown,
+        beat,
     } = cx;
     let start = Instant::now();
     let mut ping = interval_at(start + timing.ping_every, timing.ping_every);
@@ -97,6 +102,10 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
     let mut last_inbound = start;
     let idle = sleep(timing.idle_timeout);
     tokio::pin!(idle);
+    // Made once: a fresh `cancelled()` per frame would register a waiter
+    // with the token for every message read.
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
 
     let begin = |outlet: &mut Outlet| -> Reconciling {
         outlet.resync_started();
@@ -119,6 +128,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
     let mut reconciling: Option<Reconciling> = Some(begin(outlet));
     let mut retry_at: Option<Instant> = None;
     let mut held: VecDeque<Utf8Bytes> = VecDeque::new();
+    let mut held_bytes = 0usize;
 
     loop {
         if outlet.consumer_gone {
@@ -127,7 +137,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
         }
         tokio::select! {
             biased;
-            () = shutdown.cancelled() => {
+            () = &mut cancelled => {
                 close(&mut socket).await;
                 return SessionEnd::Shutdown;
             }
@@ -156,9 +166,13 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 while let Some(text) = held.pop_front() {
                     outlet.frame(&text, now);
                 }
+                held_bytes = 0;
             }
             msg = socket.next() => {
                 last_inbound = Instant::now();
+                // Here too, not only on the tick: a flood of frames keeps the
+                // biased select from ever reaching the tick branch.
+                beat.maybe(last_inbound);
                 match msg {
                     None => return SessionEnd::Closed("connection ended".to_owned()),
                     Some(Err(e)) => return SessionEnd::Failed(e.to_string()),
@@ -171,7 +185,10 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                                 tokio::task::yield_now().await;
                             }
                             outlet.frame(&text, last_inbound);
-                        } else if held.len() < HOLD_LIMIT {
+                        } else if held.len() < HOLD_LIMIT
+                            && held_bytes + text.len() <= HOLD_LIMIT_BYTES
+                        {
+                            held_bytes += text.len();
                             held.push_back(text);
                         } else {
                             outlet.overflow();
@@ -199,6 +216,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
             }
             _ = tick.tick() => {
                 let now = Instant::now();
+                beat.maybe(now);
                 outlet.tick(now);
                 let retry_due = retry_at.is_some_and(|at| now >= at);
                 if reconciling.is_none() && (outlet.resync_due() || retry_due) {

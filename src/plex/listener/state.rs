@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::event::{Event, EventName};
+use crate::status::ServiceStatus;
 
 /// Where the notification stream stands, published through a
 /// `tokio::sync::watch` for systemd `STATUS=`, health checks and metrics.
@@ -51,6 +52,27 @@ impl ConnectionState {
             ConnectionState::Reconnecting { .. } => "reconnecting",
             ConnectionState::AuthFailed { .. } => "auth_failed",
             ConnectionState::Stopped => "stopped",
+        }
+    }
+}
+
+impl ConnectionState {
+    /// The daemon status (systemd `STATUS=`, `/healthz`, the state metric)
+    /// for this state; `server_url` is the server's base URL.
+    pub fn service_status(&self, server_url: &url::Url) -> ServiceStatus {
+        match self {
+            ConnectionState::Connecting => ServiceStatus::connecting(server_url),
+            ConnectionState::Connected { server_version, .. } => ServiceStatus::connected(
+                server_version
+                    .as_deref()
+                    .unwrap_or("(version not yet known)"),
+                server_url,
+            ),
+            ConnectionState::Reconnecting { attempt, next_in } => {
+                ServiceStatus::reconnecting(*attempt, *next_in)
+            }
+            ConnectionState::AuthFailed { .. } => ServiceStatus::auth_failed(),
+            ConnectionState::Stopped => ServiceStatus::stopping(),
         }
     }
 }
@@ -182,9 +204,14 @@ impl Health {
             .send_replace(ConnectionState::Reconnecting { attempt, next_in });
     }
 
-    /// Plex refused the token: the first time, one ERROR line and a
-    /// `server.auth_failed` event; afterwards quiet.
-    pub(crate) fn auth_failed(&mut self, reason: &str, next_in: Duration) -> Option<Event> {
+    /// Plex refused the token (or none could be read): the first time, one
+    /// ERROR line and a `server.auth_failed` event; afterwards quiet.
+    pub(crate) fn auth_failed(
+        &mut self,
+        reason: &str,
+        rejected: bool,
+        next_in: Duration,
+    ) -> Option<Event> {
         self.down_since.get_or_insert_with(Instant::now);
         self.tx
             .send_replace(ConnectionState::AuthFailed { next_in });
@@ -194,11 +221,20 @@ impl Health {
         }
         self.auth_failed = true;
         self.logged_failure = true;
-        tracing::error!(
-            reason,
-            retry_in = %humantime::format_duration(round_secs(next_in)),
-            "Plex rejected the token; fix it with `metarr-plex login` or replace the token file, it is re-read before every retry."
-        );
+        let retry_in = humantime::format_duration(round_secs(next_in));
+        if rejected {
+            tracing::error!(
+                reason,
+                retry_in = %retry_in,
+                "Plex rejected the token; fix it with `metarr-plex login` or replace the token file, it is re-read before every retry."
+            );
+        } else {
+            tracing::error!(
+                reason,
+                retry_in = %retry_in,
+                "No usable Plex token; run `metarr-plex login` or fix the token source, it is re-read before every retry."
+            );
+        }
         Some(Event::new(EventName::ServerAuthFailed))
     }
 
@@ -226,5 +262,48 @@ impl Health {
 
     pub(crate) fn stopped(&self) {
         self.tx.send_replace(ConnectionState::Stopped);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::Phase;
+
+    #[test]
+    fn every_state_maps_to_the_matching_service_phase() {
+        let url = url::Url::parse("http://127.0.0.1:32400").unwrap();
+        let cases = [
+            (ConnectionState::Connecting, Phase::Connecting),
+            (
+                ConnectionState::Connected {
+                    since: SystemTime::now(),
+                    server_version: Some("1.41.3".into()),
+                },
+                Phase::Connected,
+            ),
+            (
+                ConnectionState::Reconnecting {
+                    attempt: 3,
+                    next_in: Duration::from_secs(4),
+                },
+                Phase::Reconnecting,
+            ),
+            (
+                ConnectionState::AuthFailed {
+                    next_in: Duration::from_secs(60),
+                },
+                Phase::AuthFailed,
+            ),
+            (ConnectionState::Stopped, Phase::Stopping),
+        ];
+        for (state, phase) in cases {
+            assert_eq!(state.service_status(&url).phase, phase, "{state:?}");
+        }
+        let connected = ConnectionState::Connected {
+            since: SystemTime::now(),
+            server_version: Some("1.41.3".into()),
+        };
+        assert!(connected.service_status(&url).text.contains("1.41.3"));
     }
 }

@@ -23,11 +23,18 @@ pub struct ListenerStats {
 /// A copy of the counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatsSnapshot {
+    /// Text frames read from the socket (including ones later dropped).
     pub frames: u64,
+    /// Frames that did not parse as a notification and were skipped.
     pub malformed: u64,
+    /// Frames or events thrown away because the consumer's queue was full;
+    /// each overflow is repaired by a reconciliation.
     pub dropped: u64,
+    /// Events handed to the consumer.
     pub delivered: u64,
+    /// Successful WebSocket handshakes (1 + reconnects).
     pub connects: u64,
+    /// Reconciliations completed (after a connect or an overflow).
     pub reconciles: u64,
 }
 

@@ -36,6 +36,11 @@ impl RawEntry {
         self.text.get()
     }
 
+    /// The tree, if someone already built it.
+    pub fn get_value(&self) -> Option<&serde_json::Value> {
+        self.value.get()
+    }
+
     /// The entry as a JSON value (what `Event.raw` holds), built once.
     pub fn value(&self) -> &serde_json::Value {
         self.value.get_or_init(|| {
