@@ -19,6 +19,8 @@
 //! - [`action`]: executors — each typed action as the right Plex calls (or a
 //!   webhook, program, log line), with pacing, loop-guard registration,
 //!   retry policy, dry runs and plans.
+//! - [`daemon`]: `metarr-plex run`: listener → rules → engine → actions, wired, with drain and reload.
+//! - [`demo`]: `metarr-plex demo`: simulator + daemon + shipped rules playing the story.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`rules`]: rule files — load, check, compile, and match events to
@@ -49,6 +51,8 @@ pub mod action;
 pub mod backoff;
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod demo;
 pub mod diag;
 pub mod engine;
 pub mod event;

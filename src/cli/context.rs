@@ -48,6 +48,36 @@ impl Context {
         load_identity(self.state_dir.as_deref()).map_err(|e| CliError::Usage(e.to_string()))
     }
 
+    /// The state dir (journal, lock, client id), created if missing: as for
+    /// the identity, an unusable default falls back to the per-user dir,
+    /// an explicit `--state-dir` that fails is an error.
+    pub fn state_dir(&self) -> Result<PathBuf, CliError> {
+        let dir = crate::identity::default_state_dir(self.state_dir.as_deref());
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) if !dir_is_read_only(&dir) => Ok(dir),
+            _ if self.state_dir.is_none() => {
+                let fallback = crate::identity::user_state_dir().ok_or_else(|| {
+                    CliError::Usage(format!("cannot use the state dir {}", dir.display()))
+                })?;
+                std::fs::create_dir_all(&fallback).map_err(|e| {
+                    CliError::Usage(format!(
+                        "cannot create the state dir {}: {e}",
+                        fallback.display()
+                    ))
+                })?;
+                Ok(fallback)
+            }
+            Ok(()) => Err(CliError::Usage(format!(
+                "the state dir {} is not writable",
+                dir.display()
+            ))),
+            Err(e) => Err(CliError::Usage(format!(
+                "cannot create the state dir {}: {e}",
+                dir.display()
+            ))),
+        }
+    }
+
     /// The Plex client, built once.
     pub fn client(&self) -> Result<PlexClient, CliError> {
         if let Some(c) = self.client.get() {
@@ -56,5 +86,17 @@ impl Context {
         let identity = self.identity()?;
         let client = self.config.client(identity)?;
         Ok(self.client.get_or_init(|| client).clone())
+    }
+}
+
+/// True when files cannot be created in `dir` (a probe file is made and removed).
+fn dir_is_read_only(dir: &std::path::Path) -> bool {
+    let probe = dir.join(".metarr-plex-probe");
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            false
+        }
+        Err(_) => true,
     }
 }

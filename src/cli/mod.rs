@@ -8,6 +8,7 @@ mod activities;
 mod artwork;
 mod check;
 mod context;
+mod demo;
 mod edit;
 mod error;
 mod events;
@@ -19,6 +20,8 @@ mod login;
 mod map_path;
 mod matching;
 mod output;
+mod queue;
+mod run;
 mod scan;
 mod schema;
 mod sections;
@@ -114,6 +117,13 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Get a Plex token from plex.tv (browser PIN, or --password) and store it.
     Login(login::LoginArgs),
+    /// Run the daemon: listen to Plex, run the rules, carry out their actions.
+    Run(run::RunArgs),
+    /// Show and manage the journal's accepted work (list, dead, retry, drop).
+    Queue(queue::QueueArgs),
+    /// Watch the whole thing work: a simulated Plex, the daemon and the
+    /// shipped rules, playing a short story. Needs no config.
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the command line, runs the command, and turns the outcome into
@@ -121,7 +131,18 @@ pub enum Command {
 /// positioned diagnostics for a bad config file.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // The daemon and the demo report their work at INFO; one-shot commands
+    // print results, so their logs stay quiet unless RUST_LOG asks.
+    let level = match cli.command {
+        Command::Run(_) | Command::Demo(_) => "info",
+        _ => "warn",
+    };
+    // The demo is for a person watching: readable lines unless asked otherwise.
+    let format = match cli.command {
+        Command::Demo(_) => cli.log_format.or(Some(crate::logging::LogFormat::Text)),
+        _ => cli.log_format,
+    };
+    init_logging(format, level);
     // Checking rules and printing their schema need no config, no runtime and no Plex.
     match &cli.command {
         Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
@@ -180,6 +201,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Command::Sim(args) = cli.command {
         return sim::run(args).await;
     }
+    if let Command::Demo(args) = cli.command {
+        return demo::run(args).await;
+    }
     // `explain --sim` brings its own server and needs no config.
     if let Command::Explain(args) = &cli.command
         && args.sim
@@ -205,17 +229,23 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::MapPath(a) => map_path::run(&ctx, a).await,
         Command::Explain(a) => explain::run_live(&ctx, &a).await,
         // Handled before the config is loaded.
-        Command::Sim(_) | Command::Check(_) | Command::Schema | Command::Test(_) => Ok(()),
+        Command::Sim(_)
+        | Command::Demo(_)
+        | Command::Check(_)
+        | Command::Schema
+        | Command::Test(_) => Ok(()),
         Command::Login(a) => login::run(&ctx, a).await,
         Command::Events(a) => events::run(&ctx, a).await,
+        Command::Run(a) => run::run(&ctx, a).await,
+        Command::Queue(a) => queue::run(&ctx, a),
     }
 }
 
 /// Logs to stderr in the chosen or detected format; `RUST_LOG` picks levels,
 /// warnings by default so config warnings (inline token, TLS checks off)
 /// show on every run.
-fn init_logging(format: Option<crate::logging::LogFormat>) {
-    if let Err(e) = crate::logging::init(format, "warn") {
+fn init_logging(format: Option<crate::logging::LogFormat>, level: &str) {
+    if let Err(e) = crate::logging::init(format, level) {
         eprintln!("error: {e}");
     }
 }

@@ -77,6 +77,9 @@ struct Inner {
     limiter: Arc<ArcSwapOption<pacing::RequestPacer>>,
     /// Answers requests before the network does (dry runs, canned tests).
     responder: Option<Arc<dyn Responder>>,
+    /// Where request latencies are counted (the daemon's `/metrics`), once
+    /// set; shared by derived clients.
+    metrics: Arc<std::sync::OnceLock<crate::metrics::Metrics>>,
     /// `--dry-run`: requests that change state are logged, not sent.
     dry_run: AtomicBool,
 }
@@ -146,6 +149,7 @@ impl PlexClient {
                 sections: Mutex::new(None),
                 limiter: Arc::new(ArcSwapOption::empty()),
                 responder: None,
+                metrics: Arc::default(),
                 dry_run: AtomicBool::new(false),
             }),
         })
@@ -168,9 +172,16 @@ impl PlexClient {
                 sections: Mutex::new(None),
                 limiter: i.limiter.clone(),
                 responder: Some(responder),
+                metrics: i.metrics.clone(),
                 dry_run: AtomicBool::new(i.dry_run.load(Ordering::Relaxed)),
             }),
         }
+    }
+
+    /// Counts every request's latency and status in `metrics` from now on
+    /// (the Plex latency histogram); only the first call has an effect.
+    pub fn count_in(&self, metrics: crate::metrics::Metrics) {
+        let _ = self.inner.metrics.set(metrics);
     }
 
     /// The server's base URL.
@@ -331,11 +342,19 @@ impl PlexClient {
                 .body(body.bytes.clone());
         }
         let started = tokio::time::Instant::now();
-        let resp = builder
-            .send()
-            .await
-            .map_err(|e| PlexError::unavailable(&self.inner.base, &e))?;
+        let resp = match builder.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                if let Some(m) = self.inner.metrics.get() {
+                    m.plex_request(started.elapsed(), None);
+                }
+                return Err(PlexError::unavailable(&self.inner.base, &e));
+            }
+        };
         let status = resp.status();
+        if let Some(m) = self.inner.metrics.get() {
+            m.plex_request(started.elapsed(), Some(status.as_u16()));
+        }
         let headers = resp.headers().clone();
         let body = resp
             .bytes()

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One action of a fired rule, its parameters rendered for one event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum ResolvedAction {
     /// Partial scans of folders.
@@ -103,7 +103,7 @@ impl ResolvedAction {
 }
 
 /// What a `scan` covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanTarget {
     /// These paths (local paths; mapped to Plex paths, coalesced to folders,
@@ -115,7 +115,7 @@ pub enum ScanTarget {
 }
 
 /// How `match` finds the new metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchTarget {
     /// A full guid (`plex://movie/…`), applied directly.
@@ -127,7 +127,7 @@ pub enum MatchTarget {
 }
 
 /// What `tags` does with the given tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TagChange {
     /// Keep existing tags, add these.
@@ -139,7 +139,7 @@ pub enum TagChange {
 }
 
 /// Which image an upload replaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageKind {
     Poster,
@@ -147,7 +147,7 @@ pub enum ImageKind {
 }
 
 /// Where an uploaded image comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageSource {
     /// A local file (mapped from a Plex path by the executor when needed).
@@ -157,7 +157,7 @@ pub enum ImageSource {
 }
 
 /// What an upload does when its local file does not exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IfMissing {
     /// Log and go on with the next action (the default: most folders have no poster).

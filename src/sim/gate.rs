@@ -43,6 +43,7 @@ pub(crate) async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: 
                 .map(|(_, v)| v.clone())
         });
     let record = RecordedRequest {
+        received_at: std::time::Instant::now(),
         method: parts.method.as_str().to_owned(),
         path: path.clone(),
         query: query

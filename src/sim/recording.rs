@@ -17,6 +17,9 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The status the simulator answered (0 while it is still being answered).
     pub status: u16,
+    /// When the simulator received it, on its (monotonic) clock: latency
+    /// benchmarks measure from a notification to the request it caused.
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
