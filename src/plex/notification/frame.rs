@@ -312,26 +312,26 @@ fn elements(array: &str) -> Vec<&str> {
     let bytes = array.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
     // Just after the opening `[`.
     let mut start = 1;
-    for (i, &b) in bytes.iter().enumerate().skip(1) {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string in one tight loop: strings are most of
+                // the text, and only `\` and `"` matter inside them.
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'[' | b'{' => depth += 1,
             b']' | b'}' if depth > 0 => depth -= 1,
-            b',' | b']' if depth == 0 => {
+            b @ (b',' | b']') if depth == 0 => {
                 // All split points are ASCII, so these are char boundaries.
                 let element = array[start..i].trim();
                 if !element.is_empty() {
@@ -344,6 +344,7 @@ fn elements(array: &str) -> Vec<&str> {
             }
             _ => {}
         }
+        i += 1;
     }
     out
 }
