@@ -20,7 +20,7 @@ use super::{FrameError, Notification, TranscodePhase};
 struct Kind {
     notification_type: &'static str,
     child_key: &'static str,
-    read: fn(&RawValue) -> Result<Notification, serde_json::Error>,
+    read: fn(&str) -> Result<Notification, serde_json::Error>,
 }
 
 /// Entry structs keep the JSON they were read from.
@@ -55,8 +55,8 @@ with_raw!(
 );
 
 /// Reads the typed view of one entry and keeps its text.
-fn typed<T: WithRaw>(entry: &RawValue) -> Result<T, serde_json::Error> {
-    let mut t: T = serde_json::from_str(entry.get())?;
+fn typed<T: WithRaw>(entry: &str) -> Result<T, serde_json::Error> {
+    let mut t: T = serde_json::from_str(entry)?;
     t.set_raw(RawEntry::new(entry));
     Ok(t)
 }
@@ -294,12 +294,59 @@ fn read_container(
 
 /// The entries of a child value: an array's elements, or a single object
 /// (SSE sends one object; accept it on the WebSocket too).
-fn list(raw: &RawValue) -> Option<Vec<&RawValue>> {
-    match raw.get().trim_start().as_bytes().first() {
-        Some(b'[') => serde_json::from_str(raw.get()).ok(),
-        Some(b'{') => Some(vec![raw]),
+fn list(raw: &RawValue) -> Option<Vec<&str>> {
+    let text = raw.get().trim_start();
+    match text.as_bytes().first() {
+        Some(b'[') => Some(elements(text)),
+        Some(b'{') => Some(vec![text]),
         _ => None,
     }
+}
+
+/// Splits the text of a JSON array into its elements' texts.
+///
+/// `array` is a value serde_json has already read as valid JSON, so only
+/// nesting and strings need tracking: a second full JSON parse here cost
+/// as much as reading the entries themselves.
+fn elements(array: &str) -> Vec<&str> {
+    let bytes = array.as_bytes();
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    // Just after the opening `[`.
+    let mut start = 1;
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string in one tight loop: strings are most of
+                // the text, and only `\` and `"` matter inside them.
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'"' => break,
+                        b'\\' => i += 2,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' if depth > 0 => depth -= 1,
+            b @ (b',' | b']') if depth == 0 => {
+                // All split points are ASCII, so these are char boundaries.
+                let element = array[start..i].trim();
+                if !element.is_empty() {
+                    out.push(element);
+                }
+                if b == b']' {
+                    break;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
 }
 
 /// `size: 0` (or nothing at all besides the type) is an empty notification, not a broken one.
@@ -444,6 +491,26 @@ mod tests {
         let text = r#"{"NotificationContainer":{"type":"flat","size":1,"x":"y"}}"#;
         let n = parse_frame(text).unwrap();
         assert_eq!(n[0].raw_entry().get(), r#"{"x":"y"}"#);
+    }
+
+    #[test]
+    fn array_elements_are_split_at_top_level_commas_only() {
+        let text = r#"[ {"a":"x,]\"}[","b":[1,{"c":2}]} ,7,"s\\",[[]] ,{} ]"#;
+        assert_eq!(
+            elements(text),
+            vec![
+                r#"{"a":"x,]\"}[","b":[1,{"c":2}]}"#,
+                "7",
+                r#""s\\""#,
+                "[[]]",
+                "{}"
+            ]
+        );
+        assert!(elements("[ ]").is_empty());
+        assert!(elements("[]").is_empty());
+        for e in elements(text) {
+            serde_json::from_str::<serde_json::Value>(e).unwrap();
+        }
     }
 
     #[test]

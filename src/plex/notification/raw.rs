@@ -14,26 +14,33 @@ use serde_json::value::RawValue;
 /// One entry's JSON, exactly as Plex sent it.
 #[derive(Clone)]
 pub struct RawEntry {
-    text: Box<RawValue>,
+    /// Valid JSON (a slice the frame parser already checked); a plain
+    /// `str` so that keeping it costs one copy and no second validation.
+    text: Box<str>,
     /// Built on first use.
     value: OnceLock<serde_json::Value>,
 }
 
 impl RawEntry {
-    pub(crate) fn new(raw: &RawValue) -> RawEntry {
-        RawEntry::from_box(raw.to_owned())
+    /// `text` must be one valid JSON value: the frame parser passes only
+    /// slices of a frame serde_json has already read.
+    pub(crate) fn new(text: &str) -> RawEntry {
+        RawEntry {
+            text: text.into(),
+            value: OnceLock::new(),
+        }
     }
 
     pub(crate) fn from_box(text: Box<RawValue>) -> RawEntry {
         RawEntry {
-            text,
+            text: text.into(),
             value: OnceLock::new(),
         }
     }
 
     /// The JSON text.
     pub fn get(&self) -> &str {
-        self.text.get()
+        &self.text
     }
 
     /// The tree, if someone already built it.
@@ -46,7 +53,7 @@ impl RawEntry {
         self.value.get_or_init(|| {
             // The text was validated when the frame was read; `Null` is only
             // reachable if serde_json disagrees with itself.
-            serde_json::from_str(self.text.get()).unwrap_or(serde_json::Value::Null)
+            serde_json::from_str(&self.text).unwrap_or(serde_json::Value::Null)
         })
     }
 }
@@ -77,7 +84,12 @@ impl fmt::Display for RawEntry {
 
 impl Serialize for RawEntry {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.text.serialize(s)
+        // Serialized as the JSON it is, not as a string. The text is valid
+        // JSON by construction; `null` only if that ever failed to hold.
+        match serde_json::from_str::<&RawValue>(&self.text) {
+            Ok(raw) => raw.serialize(s),
+            Err(_) => RawValue::NULL.serialize(s),
+        }
     }
 }
 
