@@ -28,6 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+
+use crate::rules::{RuleStore, RuleWatch};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -104,6 +106,11 @@ pub enum StartError {
 pub struct Daemon {
     rules: Arc<ArcSwap<RuleSet>>,
     source: RulesSource,
+    /// For a rules directory: validate-then-swap reloads (SIGHUP and file
+    /// changes share it, so a broken edit is reported once, not per trigger).
+    store: Option<Arc<RuleStore>>,
+    /// Watches the rules directory while the daemon runs (dropped on stop).
+    _watch: Option<RuleWatch>,
     service: Service,
     /// For STOPPING=1 (the service sends READY and STATUS).
     notifier: Notifier,
@@ -148,13 +155,34 @@ impl Daemon {
         runner: R,
     ) -> Result<Daemon, StartError> {
         let lock = StateLock::acquire(&opts.state_dir)?;
-        let rules = load_rules(&opts.rules).map_err(StartError::Rules)?;
+        let (rules, store) = match &opts.rules {
+            RulesSource::Dir(dir) => {
+                let store =
+                    Arc::new(RuleStore::open(dir).map_err(|e| StartError::Rules(e.to_string()))?);
+                (store.shared(), Some(store))
+            }
+            RulesSource::Embedded(_) => {
+                let rules = load_rules(&opts.rules).map_err(StartError::Rules)?;
+                (Arc::new(ArcSwap::from_pointee(rules)), None)
+            }
+        };
         tracing::info!(
-            rules = rules.rules().len(),
+            rules = rules.load().rules().len(),
             dry_run = opts.dry_run,
             "Rules loaded."
         );
-        let rules = Arc::new(ArcSwap::from_pointee(rules));
+        // An edit in the rules directory reloads like SIGHUP does. Without
+        // a watch (inotify limits), SIGHUP still works: say so, carry on.
+        let watch = match &store {
+            Some(store) => match store.watch() {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Cannot watch the rules directory; reload with SIGHUP (systemctl reload).");
+                    None
+                }
+            },
+            None => None,
+        };
 
         let shutdown = CancellationToken::new();
         let health = HealthSettings {
@@ -291,6 +319,8 @@ impl Daemon {
         Ok(Daemon {
             rules,
             source: opts.rules,
+            store,
+            _watch: watch,
             service,
             notifier: opts.notifier,
             stop_listener,
@@ -325,6 +355,13 @@ impl Daemon {
     /// else keeps the old ones and logs why (once per reload).
     pub fn reload(&self) -> bool {
         self.service.reloading();
+        if let Some(store) = &self.store {
+            // The store logs what it did (swapped, unchanged, or the
+            // diagnostics of a broken edit, once).
+            let ok = store.reload().is_ok();
+            self.service.ready();
+            return ok;
+        }
         let ok = match load_rules(&self.source) {
             Ok(rules) => {
                 tracing::info!(rules = rules.rules().len(), "Rules reloaded.");

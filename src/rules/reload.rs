@@ -66,8 +66,9 @@ pub enum Reloaded {
 pub struct RuleStore {
     /// The rules directory, re-read on every reload.
     dir: PathBuf,
-    /// The running set.
-    current: ArcSwap<RuleSet>,
+    /// The running set, shared with whoever matches events against it (the
+    /// daemon's dispatcher loads it once per event).
+    current: Arc<ArcSwap<RuleSet>>,
     /// What the last reloads saw; a plain mutex, never held across an await.
     seen: Mutex<Seen>,
     /// Reload attempts, for tests and metrics.
@@ -100,7 +101,7 @@ impl RuleStore {
         );
         Ok(RuleStore {
             dir: dir.to_path_buf(),
-            current: ArcSwap::from_pointee(loaded.rules),
+            current: Arc::new(ArcSwap::from_pointee(loaded.rules)),
             seen: Mutex::new(Seen {
                 running: print,
                 reported: None,
@@ -112,6 +113,12 @@ impl RuleStore {
     /// The rules directory this store reloads from.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The swap cell itself, for a reader that keeps it (the daemon): every
+    /// reload through this store is visible there at once.
+    pub fn shared(&self) -> Arc<ArcSwap<RuleSet>> {
+        Arc::clone(&self.current)
     }
 
     /// The running set. Hold the `Arc` for one event's evaluation.

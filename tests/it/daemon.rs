@@ -195,6 +195,27 @@ async fn reload_keeps_old_rules_on_error_and_swaps_good_ones() {
     rig.stop().await;
 }
 
+/// An edit in the rules directory is picked up without SIGHUP: here the
+/// analyze rule is deleted, and a later stop is no longer analyzed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_file_change_reloads_without_a_signal() {
+    let rules = fast_rules();
+    let mut rig = Rig::new(rules.path()).await;
+    rig.start().await;
+    std::fs::remove_file(rules.path().join("analyze-after-playback.toml")).unwrap();
+    // The watch settles for half a second, then reloads.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let id = matrix(&rig);
+    play_and_stop(&rig, &id).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        rig.sent("PUT", &format!("/library/metadata/{id}/analyze"))
+            .is_empty(),
+        "the deleted rule still ran"
+    );
+    rig.stop().await;
+}
+
 /// Work accepted but not yet due survives a clean stop and runs after the restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debounced_work_survives_a_clean_restart() {
