@@ -356,9 +356,17 @@ impl Daemon {
     pub fn reload(&self) -> bool {
         self.service.reloading();
         if let Some(store) = &self.store {
-            // The store logs what it did (swapped, unchanged, or the
-            // diagnostics of a broken edit, once).
-            let ok = store.reload().is_ok();
+            // The store logs a swap and the diagnostics of a broken edit
+            // (once); an explicit reload of unchanged files is said here.
+            let ok = match store.reload() {
+                Ok(crate::rules::Reloaded::Unchanged) => {
+                    let rules = self.rules.load().rules().len();
+                    tracing::info!(rules, changed = false, "Rules reloaded.");
+                    true
+                }
+                Ok(crate::rules::Reloaded::Swapped { .. }) => true,
+                Err(_) => false,
+            };
             self.service.ready();
             return ok;
         }

@@ -260,6 +260,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
 async fn a_dry_run_logs_the_exact_requests_and_every_action_line_names_its_run() {
     let r = rig().await;
     let id = r.id(MATRIX);
+    crate::log_capture::interest_in_everything();
     let out = Capture::default();
     let subscriber = tracing_subscriber::fmt()
         .json()

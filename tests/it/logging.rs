@@ -44,6 +44,7 @@ fn capture(format: LogFormat, filter: &str, redactor: Redactor, f: impl FnOnce()
         RedactingWriter::new(out.clone(), redactor),
         false,
     );
+    crate::log_capture::interest_in_everything();
     tracing::subscriber::with_default(sub, f);
     out.text()
 }

@@ -38,6 +38,7 @@ mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
 mod listener_sim;
+mod log_capture;
 mod logging;
 mod login;
 mod notification;

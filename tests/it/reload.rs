@@ -80,6 +80,7 @@ fn logged(f: impl FnOnce()) -> String {
         .with_writer(logs.clone())
         .with_ansi(false)
         .finish();
+    crate::log_capture::interest_in_everything();
     tracing::subscriber::with_default(sub, f);
     logs.text()
 }
