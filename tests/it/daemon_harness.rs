@@ -73,14 +73,26 @@ pub fn fast_rules() -> TempDir {
     })
 }
 
+/// A token no log line could contain by accident.
+const RIG_TOKEN: &str = "rig-T0KEN-5e2d9a71c4b8";
+
 impl Rig {
     /// A simulator with the seeded library; a local media root holding the
     /// movie folder of the unscanned `{tmdb-27205}` file with a poster.
     pub async fn new(rules: &Path) -> Rig {
-        Rig::with_sim(rules, SimOptions::default()).await
+        Rig::with_sim(
+            rules,
+            SimOptions {
+                token: RIG_TOKEN.into(),
+                ..SimOptions::default()
+            },
+        )
+        .await
     }
 
     pub async fn with_sim(rules: &Path, opts: SimOptions) -> Rig {
+        // Every line the daemon logs is kept, for the token grep in `stop`.
+        crate::log_capture::interest_in_everything();
         let sim = Simulator::start(opts).await.unwrap();
         let state = tempfile::tempdir().unwrap();
         let media = tempfile::tempdir().unwrap();
@@ -134,10 +146,22 @@ impl Rig {
     }
 
     /// Drains and stops the daemon.
+    /// Drains and stops the daemon, then greps everything logged so far
+    /// (by this and every other in-process run) for the token.
     pub async fn stop(&mut self) {
         if let Some(d) = self.daemon.take() {
             d.stop(Duration::from_secs(5)).await;
         }
+        // The grep below is only meaningful if the daemon's lines are there.
+        assert!(
+            crate::log_capture::logged_anywhere("Daemon ready."),
+            "the daemon's log lines were not captured"
+        );
+        let token = self.sim.token();
+        assert!(
+            !crate::log_capture::logged_anywhere(&token),
+            "the Plex token appeared in a log line"
+        );
     }
 
     /// A full scan of the movies section, as if someone pressed "Scan".
