@@ -190,14 +190,14 @@ impl<R: ActionRunner> Executor<R> {
                     any_done = true;
                     if !quiet {
                         self.metrics.action_outcome(name, "ok");
+                        tracing::info!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "ok", duration_ms = took, "Action done.");
                     }
-                    tracing::info!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "ok", duration_ms = took, "Action done.");
                 }
                 ActionOutcome::Skipped(why) => {
                     if !quiet {
                         self.metrics.action_outcome(name, "skipped");
+                        tracing::info!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "skipped", duration_ms = took, reason = %why, "Action skipped.");
                     }
-                    tracing::info!(rule = %run.rule, run = %run.run_id, event = %work.event_id, item = %work.item_label(), action = name, outcome = "skipped", duration_ms = took, reason = %why, "Action skipped.");
                 }
                 ActionOutcome::Retry { error, after } => {
                     if !quiet {
