@@ -169,7 +169,7 @@ impl Daemon {
         tracing::info!(
             rules = rules.load().rules().len(),
             dry_run = opts.dry_run,
-            "Rules loaded."
+            "Starting the daemon."
         );
         // An edit in the rules directory reloads like SIGHUP does. Without
         // a watch (inotify limits), SIGHUP still works: say so, carry on.

@@ -71,6 +71,18 @@ const ITEM: Param = p(
     "The item id (ratingKey); default: the event's item.",
 );
 
+/// `upload_poster` and `upload_art` take the same parameters.
+const IMAGE_PARAMS: &[Param] = &[
+    ITEM,
+    p("file", Kind::Text, "A local image file."),
+    p("url", Kind::Text, "An image URL Plex downloads."),
+    p(
+        "if_missing",
+        Kind::Choice(IF_MISSING),
+        "When the file does not exist: skip (default) or fail.",
+    ),
+];
+
 /// Every action, in SPEC §5 order.
 pub(crate) const SPECS: &[Spec] = &[
     Spec {
@@ -188,31 +200,13 @@ pub(crate) const SPECS: &[Spec] = &[
     Spec {
         name: "upload_poster",
         doc: "Upload a poster from a local file or a URL.",
-        params: &[
-            ITEM,
-            p("file", Kind::Text, "A local image file."),
-            p("url", Kind::Text, "An image URL Plex downloads."),
-            p(
-                "if_missing",
-                Kind::Choice(IF_MISSING),
-                "When the file does not exist: skip (default) or fail.",
-            ),
-        ],
+        params: IMAGE_PARAMS,
         one_of: &[&["file", "url"]],
     },
     Spec {
         name: "upload_art",
         doc: "Upload a background from a local file or a URL.",
-        params: &[
-            ITEM,
-            p("file", Kind::Text, "A local image file."),
-            p("url", Kind::Text, "An image URL Plex downloads."),
-            p(
-                "if_missing",
-                Kind::Choice(IF_MISSING),
-                "When the file does not exist: skip (default) or fail.",
-            ),
-        ],
+        params: IMAGE_PARAMS,
         one_of: &[&["file", "url"]],
     },
     Spec {
