@@ -17,9 +17,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use super::normalize::Stamp;
 use super::recent::RecentMap;
 use super::reconcile::LiveSession;
+use super::stamp::Stamp;
 use super::{Event, EventName, ItemRef, SessionRef};
 use crate::plex::notification::{PlaySessionState, PlayState};
 
