@@ -17,11 +17,10 @@ use metarr_plex::event::{Event, Normalizer, NormalizerConfig};
 use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::source::listener::{
     Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, ReconcileError, ServerView,
-    Snapshot,
+    Snapshot, backlog,
 };
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
@@ -213,7 +212,7 @@ async fn ours(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::V
     )
     .expect("listener");
     let stats = listener.stats();
-    let (tx, mut rx) = mpsc::channel::<Event>(1024);
+    let (tx, mut rx) = backlog::channel(1024);
     let stop = CancellationToken::new();
     let task = tokio::spawn(listener.run(tx, stop.clone()));
     // The clock starts at `server.connected`, as the bare reader's does
@@ -234,7 +233,7 @@ async fn ours(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::V
             _ = check.tick() => {}
         }
         // Drain what is queued without re-arming the select each time.
-        while rx.try_recv().is_ok() {
+        while rx.try_recv().is_some() {
             events += 1;
         }
         if stats.snapshot().frames >= count as u64 && rx.is_empty() {
@@ -259,6 +258,7 @@ impl ServerView for EmptyView {
     fn snapshot(
         self: Arc<Self>,
         _added_since: Option<i64>,
+        _touched_since: Option<i64>,
     ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
         async { Ok(Snapshot::default()) }.boxed()
     }

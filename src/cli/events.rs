@@ -3,16 +3,15 @@
 //! `--raw` the notification entries as Plex sent them. The quickest way to
 //! learn what to write in a rule.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{CliError, Context};
 use crate::event::{Event, EventName, Normalizer, NormalizerConfig};
 use crate::source::listener::{
-    Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, Pipeline, RawPipeline,
+    Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, Pipeline, RawPipeline, backlog,
 };
 
 /// Options of `events`.
@@ -53,54 +52,85 @@ pub(crate) async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError>
     .map_err(|e| CliError::Usage(e.to_string()))?;
     eprintln!("Listening to {} (Ctrl-C to stop).", listener.url());
 
-    let (tx, mut rx) = mpsc::channel(1024);
+    let (tx, mut rx) = backlog::channel(backlog::DEFAULT_LIMIT);
     let stop = CancellationToken::new();
     let task = tokio::spawn(listener.run(tx, stop.clone()));
-    let mut printed = 0usize;
-    let outcome = loop {
-        let event = tokio::select! {
-            event = rx.recv() => event,
-            _ = tokio::signal::ctrl_c() => break Ok(()),
-        };
-        let Some(event) = event else { break Ok(()) };
-        match line(&event, args.raw) {
-            Line::Out(text) => {
-                let mut out = std::io::stdout().lock();
-                // A closed pipe (`| head`) ends the command quietly.
-                if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
-                    break Ok(());
-                }
-                printed += 1;
-            }
-            Line::Status(text) => eprintln!("{text}"),
-        }
-        if args.count.is_some_and(|n| printed >= n) {
-            break Ok(());
-        }
-    };
+    let outcome = print(&mut rx, args.raw, args.count).await;
     stop.cancel();
     let _ = task.await;
     outcome
 }
 
-enum Line {
-    /// A JSON line for stdout.
-    Out(String),
-    /// A human line for stderr (connection changes in `--raw` mode).
-    Status(String),
+/// Prints events until the stream ends, Ctrl-C, `count` lines or a closed
+/// pipe. Lines go through one buffer, drained in batches and flushed
+/// whenever the backlog is empty: cheap under a burst, prompt when idle.
+async fn print(
+    rx: &mut backlog::Receiver,
+    raw: bool,
+    count: Option<usize>,
+) -> Result<(), CliError> {
+    let mut out = BufWriter::with_capacity(64 << 10, std::io::stdout());
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut printed = 0usize;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        if rx.drain_into(&mut batch, BATCH) == 0 {
+            // A closed pipe (`| head`) ends the command quietly.
+            if out.flush().is_err() {
+                return Ok(());
+            }
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => batch.push(event),
+                    None => return Ok(()),
+                },
+                _ = &mut interrupted => return Ok(()),
+            }
+        }
+        for event in batch.drain(..) {
+            match write_line(&mut out, &event, raw) {
+                Ok(true) => printed += 1,
+                Ok(false) => {}
+                Err(_) => return Ok(()),
+            }
+            if count.is_some_and(|n| printed >= n) {
+                let _ = out.flush();
+                return Ok(());
+            }
+        }
+    }
 }
 
-fn line(event: &Event, raw: bool) -> Line {
-    if !raw {
-        return Line::Out(serde_json::to_string(event).unwrap_or_default());
+/// Events taken from the backlog per lock.
+const BATCH: usize = 256;
+
+/// What `--raw` prints for one notification entry.
+#[derive(serde::Serialize)]
+struct RawLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'a Option<String>,
+    received: &'a str,
+    entry: &'a serde_json::Value,
+}
+
+/// Writes one JSON line to `out`; returns false when the event is not a
+/// line (connection changes in `--raw` mode go to stderr instead).
+fn write_line(out: &mut impl Write, event: &Event, raw: bool) -> std::io::Result<bool> {
+    if raw {
+        if event.name != EventName::Notification {
+            eprintln!("# {}", event.name);
+            return Ok(false);
+        }
+        let line = RawLine {
+            kind: &event.notification_type,
+            received: &event.timestamp,
+            entry: &event.raw,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+    } else {
+        serde_json::to_writer(&mut *out, event)?;
     }
-    if event.name != EventName::Notification {
-        return Line::Status(format!("# {}", event.name));
-    }
-    let value = serde_json::json!({
-        "type": event.notification_type,
-        "received": event.timestamp,
-        "entry": event.raw,
-    });
-    Line::Out(value.to_string())
+    out.write_all(b"\n")?;
+    Ok(true)
 }

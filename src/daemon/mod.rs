@@ -49,7 +49,7 @@ use crate::service::Service;
 use crate::service::health::HealthSettings;
 use crate::service::metrics::Metrics;
 use crate::service::sd_notify::Notifier;
-use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline};
+use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline, backlog};
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
@@ -271,7 +271,7 @@ impl Daemon {
                 }
             }
         });
-        let (events_tx, mut events_rx) = mpsc::channel(1024);
+        let (events_tx, mut events_rx) = backlog::channel(backlog::DEFAULT_LIMIT);
         let stop_listener = CancellationToken::new();
         let listener_task = tokio::spawn(listener.run(events_tx, stop_listener.clone()));
         tracing::info!(url = %url, "Listening to Plex notifications.");

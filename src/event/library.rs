@@ -4,8 +4,8 @@
 //! `com.plexapp.plugins.library`, section ≥ 1): EPG entries and extras
 //! (section -1) are not things rules act on (PROTOCOL §2.2, §3.2).
 
-use super::recent::RecentSet;
-use super::reconcile::AddedItem;
+use super::recent::{RecentMap, RecentSet};
+use super::reconcile::{AddedItem, TouchedItem};
 use super::section_map::library_section;
 use super::stamp::Stamp;
 use super::{Event, EventName, ItemRef};
@@ -19,12 +19,16 @@ const ADDED_MEMORY: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct Items {
     added: RecentSet<String>,
+    /// The `updatedAt` each recent `item.ready` announced, so a catch-up
+    /// does not announce the same version of an item twice.
+    ready: RecentMap<String, Option<i64>>,
 }
 
 impl Default for Items {
     fn default() -> Self {
         Items {
             added: RecentSet::new(ADDED_MEMORY),
+            ready: RecentMap::new(ADDED_MEMORY),
         }
     }
 }
@@ -42,7 +46,10 @@ impl Items {
                 }
                 EventName::ItemAdded
             }
-            (5, None) if t.media_state.is_none() => EventName::ItemReady,
+            (5, None) if t.media_state.is_none() => {
+                self.ready.insert(item.to_owned(), t.updated_at);
+                EventName::ItemReady
+            }
             _ => return None,
         };
         let mut e = stamp.event(name);
@@ -101,5 +108,37 @@ impl Items {
             out.push(e);
         }
         (out, mark)
+    }
+
+    /// `item.ready` for items changed since the catch-up watermark whose
+    /// current version was not announced live: Plex sends a timeline state 5
+    /// when it finishes processing any change, so each one missed is an
+    /// `item.ready` missed. Oldest change first.
+    pub(crate) fn reconcile_touched(
+        &mut self,
+        items: &[TouchedItem],
+        stamp: &Stamp<'_>,
+    ) -> Vec<Event> {
+        let mut changed: Vec<&TouchedItem> = items.iter().collect();
+        changed.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+        let mut out = Vec::new();
+        for i in changed {
+            let seen = self.ready.get(&i.id).copied().flatten();
+            if seen.is_some_and(|at| at >= i.updated_at) {
+                continue;
+            }
+            self.ready.insert(i.id.clone(), Some(i.updated_at));
+            let mut e = stamp.event(EventName::ItemReady);
+            e.section = Some(stamp.section(&i.section_id));
+            e.item = Some(ItemRef {
+                id: i.id.clone(),
+                kind: i.kind.clone(),
+                title: i.title.clone(),
+                parent_id: None,
+                grandparent_id: None,
+            });
+            out.push(e);
+        }
+        out
     }
 }

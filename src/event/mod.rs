@@ -18,7 +18,7 @@ mod stamp;
 
 pub use name::{EventName, Subject};
 pub use normalize::{Normalizer, NormalizerConfig};
-pub use reconcile::{AddedItem, LiveActivity, LiveSession};
+pub use reconcile::{AddedItem, LiveActivity, LiveSession, TouchedItem};
 pub use self_cause::SelfCauses;
 
 use serde::{Deserialize, Serialize};

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::activity::Activities;
 use super::library::Items;
 use super::playback::Sessions;
-use super::reconcile::{AddedItem, LiveActivity, LiveSession};
+use super::reconcile::{AddedItem, LiveActivity, LiveSession, TouchedItem};
 use super::section_map::ItemSections;
 use super::self_cause::SelfCauses;
 use super::stamp::Stamp;
@@ -218,6 +218,18 @@ impl Normalizer {
         let stamp = synthetic_stamp!(self);
         let (events, mark) = self.items.reconcile(items, watermark, &stamp);
         (self.finish(events, now), mark)
+    }
+
+    /// Synthetic `item.ready` for items changed since the catch-up
+    /// watermark (a gap in the stream or events the consumer's backlog could
+    /// not hold) whose current version was not announced live.
+    pub fn reconcile_touched(&mut self, items: &[TouchedItem], now: Instant) -> Vec<Event> {
+        for i in items {
+            self.item_sections.learn(&i.id, &i.section_id);
+        }
+        let stamp = synthetic_stamp!(self);
+        let events = self.items.reconcile_touched(items, &stamp);
+        self.finish(events, now)
     }
 
     /// Records the server's identity after a (re)connect. A changed machine

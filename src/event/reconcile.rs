@@ -59,3 +59,20 @@ pub struct AddedItem {
     /// `addedAt`, epoch seconds; compared with the watermark.
     pub added_at: i64,
 }
+
+/// One library item changed since the catch-up watermark (`updatedAt>=`):
+/// while nobody was listening it may have become ready.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TouchedItem {
+    /// The ratingKey.
+    pub id: String,
+    /// `librarySectionID`.
+    pub section_id: String,
+    /// `movie`, `episode`…
+    pub kind: Option<String>,
+    /// Shown as the event's title.
+    pub title: Option<String>,
+    /// `updatedAt`, epoch seconds: the version of the item a live
+    /// `item.ready` may already have announced.
+    pub updated_at: i64,
+}

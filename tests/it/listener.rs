@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use metarr_plex::event::{Event, EventName};
 use metarr_plex::plex::conn::token::TokenSource;
-use metarr_plex::source::listener::ConnectionState;
+use metarr_plex::source::listener::{ConnectionState, backlog};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -48,7 +48,7 @@ async fn token_travels_in_the_upgrade_header_never_in_the_url() {
     let mut cfg = config(plex.addr);
     cfg.filters = Some("playing,timeline,activity".into());
     let l = listener(cfg, Arc::default());
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -82,7 +82,7 @@ async fn dropped_connection_reconnects_with_backoff_and_delivers_again() {
     let view = Arc::new(FakeView::default());
     let l = listener(config(plex.addr), Arc::clone(&view));
     let stats = l.stats();
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -109,7 +109,7 @@ async fn dropped_connection_reconnects_with_backoff_and_delivers_again() {
 async fn a_server_that_accepts_and_drops_does_not_cause_a_tight_loop() {
     let mut plex = MockPlex::start(None, |_, ws| async move { drop(ws) }).await;
     let l = listener(config(plex.addr), Arc::default());
-    let (tx, _rx) = mpsc::channel(1024);
+    let (tx, _rx) = backlog::channel(1024);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -142,7 +142,7 @@ async fn a_stalled_connection_is_detected_within_30_seconds() {
     .await;
     let l = listener(config(plex.addr), Arc::default());
     let mut state = l.state();
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -173,7 +173,7 @@ async fn a_quiet_but_healthy_server_keeps_the_connection() {
     let l = listener(config(plex.addr), Arc::default());
     let stats = l.stats();
     let state = l.state();
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -199,7 +199,7 @@ async fn malformed_json_is_counted_and_skipped_without_dropping_the_connection()
     .await;
     let l = listener(config(plex.addr), Arc::default());
     let stats = l.stats();
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -249,7 +249,7 @@ async fn a_garbage_frame_ends_the_session_and_the_listener_reconnects() {
     let (addr, mut accepts) = raw_server(&[0x83, 0x00]).await;
     let l = listener(config(addr), Arc::default());
     let stats = l.stats();
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -276,7 +276,7 @@ async fn an_oversized_message_is_refused_and_the_listener_reconnects() {
     })
     .await;
     let l = listener(config(plex.addr), Arc::default());
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -307,7 +307,7 @@ async fn a_close_frame_leads_to_a_reconnect() {
     })
     .await;
     let l = listener(config(plex.addr), Arc::default());
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -333,7 +333,7 @@ async fn a_blackhole_server_hits_the_connect_timeout() {
     });
     let l = listener(config(addr), Arc::default());
     let mut state = l.state();
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -374,7 +374,7 @@ async fn a_rejected_token_is_its_own_slow_state_and_a_rotated_token_file_recover
     };
     let l = listener(cfg, Arc::default());
     let mut state = l.state();
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, mut rx) = backlog::channel(64);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -416,9 +416,9 @@ async fn a_rejected_token_is_its_own_slow_state_and_a_rotated_token_file_recover
 }
 
 /// Collects every event until the channel is empty (without waiting).
-fn drain(rx: &mut mpsc::Receiver<Event>) -> Vec<Event> {
+fn drain(rx: &mut backlog::Receiver) -> Vec<Event> {
     let mut out = Vec::new();
-    while let Ok(e) = rx.try_recv() {
+    while let Some(e) = rx.try_recv() {
         out.push(e);
     }
     out
@@ -429,7 +429,7 @@ async fn auth_failure_is_announced_once_however_often_it_is_retried() {
     let valid = Arc::new(Mutex::new("something-else".to_owned()));
     let mut plex = MockPlex::start(Some(valid), |_, ws| hold_forever(ws)).await;
     let l = listener(config(plex.addr), Arc::default());
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, mut rx) = backlog::channel(64);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -465,7 +465,7 @@ async fn an_outage_is_announced_once_after_the_grace_period() {
         .local_addr()
         .unwrap();
     let l = listener(config(addr), Arc::default());
-    let (tx, mut rx) = mpsc::channel(64);
+    let (tx, mut rx) = backlog::channel(64);
     let stop = CancellationToken::new();
     let start = Instant::now();
     let task = tokio::spawn(l.run(tx, stop.clone()));
@@ -497,7 +497,7 @@ async fn shutdown_during_backoff_returns_at_once() {
     cfg.backoff_base = Duration::from_secs(30);
     let l = listener(cfg, Arc::default());
     let mut state = l.state();
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
     wait_state(&mut state, |s| {
@@ -534,7 +534,7 @@ async fn shutdown_sends_a_close_frame() {
     })
     .await;
     let l = listener(config(plex.addr), Arc::default());
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
     assert_eq!(rx.recv().await.unwrap().name, EventName::ServerConnected);
@@ -570,7 +570,7 @@ async fn a_slow_consumer_costs_dropped_events_not_a_stalled_socket() {
     let view = Arc::new(FakeView::default());
     let l = listener(config(plex.addr), Arc::clone(&view));
     let stats = l.stats();
-    let (tx, mut rx) = mpsc::channel(8);
+    let (tx, mut rx) = backlog::channel(8);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -613,7 +613,7 @@ async fn catch_up_events_come_before_live_events_of_the_new_connection() {
         ..FakeView::default()
     });
     let l = listener(config(plex.addr), view);
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -647,7 +647,7 @@ async fn a_missing_token_file_waits_slowly_and_is_picked_up_once_written() {
     };
     let l = listener(cfg, Arc::default());
     let mut state = l.state();
-    let (tx, mut rx) = mpsc::channel(16);
+    let (tx, mut rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
 
@@ -685,7 +685,7 @@ async fn the_heartbeat_keeps_beating_through_a_slow_connect_and_backoff() {
     let beats = Heartbeats::new();
     let l = listener(config(addr), Arc::default())
         .with_heartbeat(beats.register("listener", Duration::from_secs(3)));
-    let (tx, _rx) = mpsc::channel(16);
+    let (tx, _rx) = backlog::channel(16);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
     for _ in 0..120 {

@@ -14,7 +14,7 @@ use metarr_plex::event::{Event, EventName};
 use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::source::listener::{
     Listener, ListenerConfig, Malformed, MemoryWatermark, Pipeline, ReconcileError, ServerView,
-    Snapshot,
+    Snapshot, backlog,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -161,6 +161,7 @@ impl ServerView for FakeView {
     fn snapshot(
         self: Arc<Self>,
         _added_since: Option<i64>,
+        _touched_since: Option<i64>,
     ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
         async move {
             self.calls.fetch_add(1, Ordering::SeqCst);
@@ -194,7 +195,7 @@ pub fn listener(config: ListenerConfig, view: Arc<FakeView>) -> Listener {
 }
 
 /// Receives the next event that is not `server.connected` or the synthetic marker.
-pub async fn next_live(rx: &mut mpsc::Receiver<Event>) -> Event {
+pub async fn next_live(rx: &mut backlog::Receiver) -> Event {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(120), rx.recv())
             .await
@@ -226,6 +227,7 @@ impl ServerView for ScriptedView {
     fn snapshot(
         self: Arc<Self>,
         added_since: Option<i64>,
+        _touched_since: Option<i64>,
     ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
         self.since.lock().unwrap().push(added_since);
         let mut queue = self.snapshots.lock().unwrap();

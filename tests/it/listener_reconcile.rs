@@ -8,10 +8,9 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use metarr_plex::event::{Event, EventName};
 use metarr_plex::plex::model::{Item, ServerIdentity, Session};
-use metarr_plex::source::listener::Snapshot;
+use metarr_plex::source::listener::{Snapshot, backlog};
 use serde_json::json;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -66,14 +65,14 @@ fn added(id: &str, at: i64) -> Item {
 async fn run_for(plex: &MockPlex, view: Arc<ScriptedView>, for_: Duration) -> (Vec<Event>, u64) {
     let l = normalizing_listener(config(plex.addr), view);
     let stats = l.stats();
-    let (tx, mut rx) = mpsc::channel(256);
+    let (tx, mut rx) = backlog::channel(256);
     let stop = CancellationToken::new();
     let task = tokio::spawn(l.run(tx, stop.clone()));
     tokio::time::sleep(for_).await;
     stop.cancel();
     task.await.unwrap();
     let mut events = Vec::new();
-    while let Ok(e) = rx.try_recv() {
+    while let Some(e) = rx.try_recv() {
         events.push(e);
     }
     (events, stats.snapshot().connects)

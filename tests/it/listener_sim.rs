@@ -12,8 +12,9 @@ use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::sim::{SimOptions, Simulator, WsFault};
 use metarr_plex::source::listener::{
     ConnectionState, Listener, ListenerConfig, ListenerStats, MemoryWatermark, NormalizedPipeline,
+    backlog,
 };
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -24,7 +25,7 @@ const INCEPTION_DIR: &str = "/data/media/movies/Inception (2010) {tmdb-27205}";
 struct Run {
     sim: Simulator,
     client: PlexClient,
-    rx: mpsc::Receiver<Event>,
+    rx: backlog::Receiver,
     seen: Vec<Event>,
     stats: Arc<ListenerStats>,
     state: watch::Receiver<ConnectionState>,
@@ -54,7 +55,7 @@ impl Run {
         .unwrap();
         let stats = listener.stats();
         let state = listener.state();
-        let (tx, rx) = mpsc::channel(1024);
+        let (tx, rx) = backlog::channel(1024);
         let stop = CancellationToken::new();
         let task = tokio::spawn(listener.run(tx, stop.clone()));
         let mut run = Run {

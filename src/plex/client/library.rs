@@ -190,6 +190,27 @@ impl PlexClient {
             .collect())
     }
 
+    /// The items of `kind` in a section changed at or after `since` (epoch
+    /// seconds, Plex's clock): what a catch-up re-announces after a gap.
+    pub async fn items_updated_since(
+        &self,
+        section: &str,
+        kind: MediaType,
+        since: i64,
+    ) -> Result<Vec<Item>, PlexError> {
+        let mut out = Vec::new();
+        let mut pager = Pager::default();
+        loop {
+            let req = request::items_updated_since(section, kind, since, out.len(), PAGE);
+            let page = self.container::<Item>(&req).await?.metadata;
+            let last = pager.is_last(&page);
+            out.extend(page);
+            if last {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Items added to a section since `since` (epoch seconds), newest first;
     /// with `None`, the newest page.
     pub async fn recently_added(

@@ -49,6 +49,23 @@ pub fn items_by_file(section: &str, kind: MediaType, basename: &str) -> PlexRequ
         .with_query("includeGuids", "1")
 }
 
+/// `GET /library/sections/{id}/all?type=&updatedAt>=<epoch>`, one page:
+/// the items of one kind changed at or after `since` (Plex's media-query
+/// filter on an integer field; the operator is part of the key).
+pub fn items_updated_since(
+    section: &str,
+    kind: MediaType,
+    since: i64,
+    start: usize,
+    size: usize,
+) -> PlexRequest {
+    PlexRequest::new(Method::GET, ["library", "sections", section, "all"])
+        .with_query("type", kind.number().to_string())
+        .with_query("updatedAt>", since.to_string())
+        .with_query("X-Plex-Container-Start", start.to_string())
+        .with_query("X-Plex-Container-Size", size.to_string())
+}
+
 /// `GET /library/sections/{id}/recentlyAdded`, one page.
 pub fn recently_added(section: &str, start: usize, size: usize) -> PlexRequest {
     PlexRequest::new(

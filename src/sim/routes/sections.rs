@@ -91,6 +91,8 @@ fn paged(
 /// `GET /library/sections/{sid}/all[?type=&file=&guid=&title=&sort=&includeGuids=1]`.
 /// `file=` and `title=` are contains-matches (Plex's string filters); for
 /// shows, `file=` looks at the files of every episode below.
+/// `updatedAt>=N` / `addedAt>=N` (and the date forms `>>=`) keep items
+/// changed or added at or after epoch second `N`.
 pub(crate) async fn items(
     State(sh): State<Arc<Shared>>,
     Path(sid): Path<String>,
@@ -111,6 +113,8 @@ pub(crate) async fn items(
         .get("title")
         .map(str::to_lowercase)
         .filter(|t| !t.is_empty());
+    let updated_since = at_least(&params, "updatedAt")?;
+    let added_since = at_least(&params, "addedAt")?;
     let mut found: Vec<&SimItem> = lib
         .items()
         .filter(|i| i.section_id == sid && i.kind == kind)
@@ -121,10 +125,26 @@ pub(crate) async fn items(
                 .as_deref()
                 .is_none_or(|t| i.title.to_lowercase().contains(t))
         })
+        .filter(|i| updated_since.is_none_or(|at| i.updated_at >= at))
+        .filter(|i| added_since.is_none_or(|at| i.added_at >= at))
         .collect();
     sort_items(&mut found, params.get("sort"));
     let extra = render::section_extra(section);
     paged(&lib, &found, &params, extra)
+}
+
+/// Plex's "at or after" filter on an integer field: the query pair
+/// `field>=N` arrives as key `field>` (or `field>>` for dates), value `N`.
+fn at_least(params: &Params, field: &str) -> Result<Option<i64>, Rejection> {
+    let value = params
+        .get(&format!("{field}>"))
+        .or_else(|| params.get(&format!("{field}>>")));
+    match value {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            Rejection::BadRequest(format!("{field}>= needs epoch seconds, not {v:?}"))
+        }),
+    }
 }
 
 /// `GET /library/sections/{sid}/recentlyAdded`.

@@ -1,4 +1,4 @@
-//! Reconciliation through the real REST client: the snapshot is five kinds
+//! Reconciliation through the real REST client: the snapshot is six kinds
 //! of GET, taken one after the other so a slow server is not hit at once.
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::reconcile::{ReconcileError, ServerView, Snapshot};
+use crate::plex::model::MediaType;
 use crate::plex::{PlexClient, PlexError, PlexRequest};
 use reqwest::Method;
 
@@ -14,9 +15,10 @@ impl ServerView for PlexClient {
     fn snapshot(
         self: Arc<Self>,
         added_since: Option<i64>,
+        touched_since: Option<i64>,
     ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>> {
         async move {
-            take(&self, added_since)
+            take(&self, added_since, touched_since)
                 .await
                 .map_err(|e| ReconcileError(e.to_string()))
         }
@@ -24,7 +26,11 @@ impl ServerView for PlexClient {
     }
 }
 
-async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot, PlexError> {
+async fn take(
+    client: &PlexClient,
+    added_since: Option<i64>,
+    touched_since: Option<i64>,
+) -> Result<Snapshot, PlexError> {
     let identity = client.identity().await?;
     let started_at = started_at(client).await;
     // Fetched anew: a section created while we were away must be known
@@ -42,6 +48,20 @@ async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot,
             item
         }));
     }
+    let mut touched = Vec::new();
+    if let Some(since) = touched_since {
+        for section in sections.iter() {
+            let Some(kind) = section.media_type().map(MediaType::leaf) else {
+                continue;
+            };
+            let items = client.items_updated_since(&section.id, kind, since).await?;
+            touched.extend(items.into_iter().map(|mut item| {
+                item.library_section_id
+                    .get_or_insert_with(|| section.id.clone());
+                item
+            }));
+        }
+    }
     Ok(Snapshot {
         identity: Some(identity),
         started_at,
@@ -50,6 +70,7 @@ async fn take(client: &PlexClient, added_since: Option<i64>) -> Result<Snapshot,
         activities,
         added,
         added_since,
+        touched,
     })
 }
 

@@ -3,7 +3,9 @@
 //!
 //! - [`connect`]: URL, headers (the token only in a header), limits, timeout.
 //! - [`session`]: one connection — read, ping, idle deadline, reconcile first.
-//! - [`outlet`]: the non-blocking hand-over to the consumer (drop + resync).
+//! - [`backlog`]: the coalescing queue the consumer reads, keyed by what
+//!   each event is about; [`outlet`] fills it without ever blocking (past
+//!   its bound: stop parsing, then reconcile).
 //! - [`state`]: the published [`ConnectionState`] and once-per-transition logs.
 //! - [`reconcile`]: the REST snapshot taken after every connect, the watermark.
 //! - [`pipeline`]: frame → events; [`normalized`] is parser + normalizer,
@@ -14,6 +16,7 @@
 //! minute); a rejected token gets its own slow retry (≈1 → 5 min) and re-reads
 //! the token source each time.
 
+pub mod backlog;
 mod beat;
 mod client_view;
 mod connect;
@@ -28,7 +31,7 @@ mod stats;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderName, HeaderValue};
 use tokio_util::sync::CancellationToken;
@@ -42,7 +45,6 @@ pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
 
 use crate::config::Config;
-use crate::event::Event;
 use crate::plex::PlexClient;
 use crate::plex::backoff::Backoff;
 use crate::plex::conn::token::TokenSource;
@@ -226,7 +228,7 @@ impl Listener {
     /// Connects, reconnects and delivers events until `shutdown` is
     /// cancelled or the receiver is dropped. Returns promptly on shutdown,
     /// also in the middle of a backoff or a connect attempt.
-    pub async fn run(self, events: mpsc::Sender<Event>, shutdown: CancellationToken) {
+    pub async fn run(self, events: backlog::Sender, shutdown: CancellationToken) {
         let Listener {
             config,
             dialer,
@@ -292,6 +294,7 @@ impl Listener {
                     if started.elapsed() >= config.stable_after {
                         backoff.reset();
                     }
+                    outlet.gap();
                     health.lost(&end.reason());
                     let delay = backoff.next_delay();
                     health.retrying(backoff.attempt(), delay);

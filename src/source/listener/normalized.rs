@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use super::pipeline::{Malformed, Pipeline, read_frame};
 use super::reconcile::Snapshot;
 use crate::event::{
-    AddedItem, Event, LiveActivity, LiveSession, Normalizer, SectionRef, ServerRef,
+    AddedItem, Event, LiveActivity, LiveSession, Normalizer, SectionRef, ServerRef, TouchedItem,
 };
 use crate::plex::model::{Activity, Item, Section, Session};
 
@@ -74,6 +74,8 @@ impl Pipeline for NormalizedPipeline {
         let added: Vec<AddedItem> = snapshot.added.iter().filter_map(added_item).collect();
         let (events, watermark) = n.reconcile_added(&added, snapshot.added_since, now);
         out.extend(events);
+        let touched: Vec<TouchedItem> = snapshot.touched.iter().filter_map(touched_item).collect();
+        out.extend(n.reconcile_touched(&touched, now));
         watermark
     }
 }
@@ -121,5 +123,17 @@ fn added_item(i: &Item) -> Option<AddedItem> {
         kind: Some(i.kind.clone()).filter(|k| !k.is_empty()),
         title: Some(i.title.clone()).filter(|t| !t.is_empty()),
         added_at: i.added_at?,
+    })
+}
+
+/// Items without `updatedAt` or a section cannot be compared with what was
+/// announced.
+fn touched_item(i: &Item) -> Option<TouchedItem> {
+    Some(TouchedItem {
+        id: i.rating_key.clone(),
+        section_id: i.library_section_id.clone()?,
+        kind: Some(i.kind.clone()).filter(|k| !k.is_empty()),
+        title: Some(i.title.clone()).filter(|t| !t.is_empty()),
+        updated_at: i.updated_at?,
     })
 }

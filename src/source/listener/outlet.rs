@@ -1,25 +1,39 @@
-//! The hand-over from the reader to the consumer: a bounded queue filled with
-//! `try_send` only, so a slow consumer costs dropped events (counted, then
-//! repaired by a reconciliation) and never a stalled socket.
+//! The hand-over from the reader to the consumer: the pipeline's events go
+//! into the coalescing [`backlog`](super::backlog), which never blocks, so a
+//! slow consumer never stalls the socket. Past the backlog's soft bound
+//! frames are no longer parsed; once the consumer has caught up a
+//! reconciliation announces what they would have: sessions and activities
+//! from the normalizer's lagging view, new items from the added watermark,
+//! and every item changed since the first drop as `item.ready`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::Instant;
 
+use super::backlog::{Pushed, Sender};
 use super::pipeline::Pipeline;
 use super::stats::ListenerStats;
 use crate::event::{Event, ServerRef};
 
-/// Owns the pipeline and the sending half of the consumer's queue.
+/// How far before a gap's start the catch-up looks for changed items: Plex's
+/// clock may run behind ours, and an item's last change may predate the
+/// frame announcing it being ready. Re-announcements are filtered by the
+/// normalizer (one `item.ready` per item version).
+const TOUCHED_SLACK: Duration = Duration::from_secs(120);
+
+/// Owns the pipeline and the sending half of the consumer's backlog.
 pub(crate) struct Outlet {
     pub(crate) pipeline: Box<dyn Pipeline>,
-    events: mpsc::Sender<Event>,
+    events: Sender,
     pub(crate) stats: Arc<ListenerStats>,
     /// Something was dropped: reconcile as soon as the consumer has drained.
     resync: bool,
+    /// Epoch seconds from which changed items must be re-checked by the next
+    /// reconciliation (a gap in the stream or a drop); `None` when nothing
+    /// was missed.
+    touched_since: Option<i64>,
     /// The current overflow episode was already logged.
     overflow_logged: bool,
     /// The consumer hung up; the listener has no reason to run.
@@ -35,7 +49,7 @@ pub(crate) struct Outlet {
 impl Outlet {
     pub(crate) fn new(
         pipeline: Box<dyn Pipeline>,
-        events: mpsc::Sender<Event>,
+        events: Sender,
         stats: Arc<ListenerStats>,
     ) -> Outlet {
         Outlet {
@@ -43,6 +57,7 @@ impl Outlet {
             events,
             stats,
             resync: false,
+            touched_since: None,
             overflow_logged: false,
             consumer_gone: false,
             malformed_logged: HashSet::new(),
@@ -51,11 +66,11 @@ impl Outlet {
         }
     }
 
-    /// One live text frame. When the queue is already full the frame is not
+    /// One live text frame. When the backlog is at its bound the frame is not
     /// even parsed: the normalizer's view then lags reality, which is exactly
     /// what the reconciliation that follows repairs.
     pub(crate) fn frame(&mut self, text: &str, now: Instant) {
-        if self.events.capacity() == 0 {
+        if self.events.is_full() {
             self.overflow();
             return;
         }
@@ -111,26 +126,54 @@ impl Outlet {
         self.deliver(event);
     }
 
-    /// True when the consumer's queue has no room left.
+    /// True when the backlog is at its bound.
     pub(crate) fn is_full(&self) -> bool {
-        self.events.capacity() == 0
+        self.events.is_full()
     }
 
-    /// True once something was dropped and the consumer has caught up.
+    /// True once something was dropped and the consumer has caught up
+    /// (three quarters of the bound free: room for what the catch-up finds).
     pub(crate) fn resync_due(&self) -> bool {
-        self.resync && self.events.capacity() == self.events.max_capacity()
+        self.resync && self.events.len() <= self.events.limit() / 4
     }
 
-    /// Marks the pending resync as started.
-    pub(crate) fn resync_started(&mut self) {
+    /// Marks the pending resync as started; returns since when changed
+    /// items must be re-checked.
+    pub(crate) fn resync_started(&mut self) -> Option<i64> {
         self.resync = false;
         self.overflow_logged = false;
+        self.touched_since
     }
 
-    /// Counts a frame or event that could not be queued.
+    /// A reconciliation that re-checked items changed since `since`
+    /// succeeded: unless something was dropped meanwhile, nothing is owed.
+    pub(crate) fn resync_done(&mut self, since: Option<i64>) {
+        if !self.resync && self.touched_since == since {
+            self.touched_since = None;
+        }
+    }
+
+    /// The stream is down: what changes until the next catch-up was missed.
+    pub(crate) fn gap(&mut self) {
+        self.missed_from_now();
+    }
+
+    fn missed_from_now(&mut self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_sub(TOUCHED_SLACK)
+            .as_secs() as i64;
+        self.touched_since = Some(self.touched_since.map_or(now, |t| t.min(now)));
+    }
+
+    /// Counts a frame that was not parsed, for the backlog was full.
     pub(crate) fn overflow(&mut self) {
         let total = self.stats.dropped();
         self.resync = true;
+        if self.touched_since.is_none() {
+            self.missed_from_now();
+        }
         if !self.overflow_logged {
             self.overflow_logged = true;
             tracing::warn!(
@@ -147,10 +190,10 @@ impl Outlet {
     }
 
     fn deliver(&mut self, event: Event) {
-        match self.events.try_send(event) {
-            Ok(()) => self.stats.delivered(),
-            Err(TrySendError::Full(_)) => self.overflow(),
-            Err(TrySendError::Closed(_)) => self.consumer_gone = true,
+        match self.events.push(event) {
+            Pushed::Queued => self.stats.delivered(),
+            Pushed::Coalesced => self.stats.coalesced(),
+            Pushed::Gone => self.consumer_gone = true,
         }
     }
 }

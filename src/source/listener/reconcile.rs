@@ -34,6 +34,10 @@ pub struct Snapshot {
     /// The watermark `added` was fetched from; `None` on first start. Set
     /// by the listener (views need not fill it in).
     pub added_since: Option<i64>,
+    /// Items (of each section's leaf type) changed at or after the
+    /// `touched_since` the listener asked for: what may have become ready
+    /// during a gap or while the consumer's backlog was full.
+    pub touched: Vec<Item>,
 }
 
 /// Why a snapshot could not be taken; the listener logs it and retries later.
@@ -46,9 +50,12 @@ pub struct ReconcileError(pub String);
 pub trait ServerView: Send + Sync + 'static {
     /// Takes a snapshot; `added_since` is the watermark (epoch seconds), and
     /// `None` means "first start: record the newest item, report none".
+    /// `touched_since` (epoch seconds), when set, asks for the items changed
+    /// since then in [`Snapshot::touched`].
     fn snapshot(
         self: Arc<Self>,
         added_since: Option<i64>,
+        touched_since: Option<i64>,
     ) -> BoxFuture<'static, Result<Snapshot, ReconcileError>>;
 }
 

@@ -79,7 +79,8 @@ pub(crate) struct Context<'a> {
     pub(crate) beat: &'a Beat,
 }
 
-type Reconciling = BoxFuture<'static, Result<Snapshot, ReconcileError>>;
+/// A catch-up under way; yields the snapshot and the `touched_since` it covered.
+type Reconciling = BoxFuture<'static, (Result<Snapshot, ReconcileError>, Option<i64>)>;
 
 /// Runs one connection until it ends.
 pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
@@ -108,18 +109,19 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
     tokio::pin!(cancelled);
 
     let begin = |outlet: &mut Outlet| -> Reconciling {
-        outlet.resync_started();
+        let touched = outlet.resync_started();
         let view = Arc::clone(server);
         let since = watermark.load();
         let limit = timing.reconcile_timeout;
         async move {
-            match timeout(limit, view.snapshot(since)).await {
+            let result = match timeout(limit, view.snapshot(since, touched)).await {
                 Ok(result) => result.map(|mut snapshot| {
                     snapshot.added_since = since;
                     snapshot
                 }),
                 Err(_) => Err(ReconcileError(format!("no answer within {limit:?}"))),
-            }
+            };
+            (result, touched)
         }
         .boxed()
     };
@@ -141,7 +143,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 close(&mut socket).await;
                 return SessionEnd::Shutdown;
             }
-            Some(result) = OptionFuture::from(reconciling.as_mut()), if reconciling.is_some() => {
+            Some((result, touched)) = OptionFuture::from(reconciling.as_mut()), if reconciling.is_some() => {
                 reconciling = None;
                 let now = Instant::now();
                 match result {
@@ -152,6 +154,7 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                         if let Some(mark) = outlet.reconcile(&snapshot, now) {
                             watermark.store(mark);
                         }
+                        outlet.resync_done(touched);
                         retry_at = None;
                     }
                     Err(e) => {

@@ -10,10 +10,12 @@ pub struct ListenerStats {
     frames: AtomicU64,
     /// Frames that did not parse as a notification and were skipped.
     malformed: AtomicU64,
-    /// Frames or events thrown away because the consumer's queue was full.
+    /// Frames or events thrown away because the consumer's backlog was full.
     dropped: AtomicU64,
     /// Events handed to the consumer.
     delivered: AtomicU64,
+    /// Events merged into a pending event about the same thing.
+    coalesced: AtomicU64,
     /// Successful WebSocket handshakes.
     connects: AtomicU64,
     /// Reconciliations completed (after a connect or an overflow).
@@ -27,11 +29,14 @@ pub struct StatsSnapshot {
     pub frames: u64,
     /// Frames that did not parse as a notification and were skipped.
     pub malformed: u64,
-    /// Frames or events thrown away because the consumer's queue was full;
+    /// Frames or events thrown away because the consumer's backlog was full;
     /// each overflow is repaired by a reconciliation.
     pub dropped: u64,
-    /// Events handed to the consumer.
+    /// Events handed to the consumer's backlog as new entries.
     pub delivered: u64,
+    /// Events that replaced a pending event of the same kind about the same
+    /// thing (the consumer sees the latest only).
+    pub coalesced: u64,
     /// Successful WebSocket handshakes (1 + reconnects).
     pub connects: u64,
     /// Reconciliations completed (after a connect or an overflow).
@@ -46,6 +51,7 @@ impl ListenerStats {
             malformed: self.malformed.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             delivered: self.delivered.load(Ordering::Relaxed),
+            coalesced: self.coalesced.load(Ordering::Relaxed),
             connects: self.connects.load(Ordering::Relaxed),
             reconciles: self.reconciles.load(Ordering::Relaxed),
         }
@@ -66,6 +72,10 @@ impl ListenerStats {
 
     pub(crate) fn delivered(&self) {
         self.delivered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn coalesced(&self) {
+        self.coalesced.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn connected(&self) {
