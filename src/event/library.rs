@@ -22,6 +22,10 @@ pub(crate) struct Items {
     /// The `updatedAt` each recent `item.ready` announced, so a catch-up
     /// does not announce the same version of an item twice.
     ready: RecentMap<String, Option<i64>>,
+    /// The `updatedAt` of each `item.ready` a catch-up announced: the live
+    /// frame for that same version, when it arrives after all (it was held
+    /// back or still on its way), is not news.
+    caught_up: RecentMap<String, i64>,
 }
 
 impl Default for Items {
@@ -29,6 +33,7 @@ impl Default for Items {
         Items {
             added: RecentSet::new(ADDED_MEMORY),
             ready: RecentMap::new(ADDED_MEMORY),
+            caught_up: RecentMap::new(ADDED_MEMORY),
         }
     }
 }
@@ -47,6 +52,12 @@ impl Items {
                 EventName::ItemAdded
             }
             (5, None) if t.media_state.is_none() => {
+                let caught_up = self.caught_up.get(&item.to_owned()).copied();
+                if t.updated_at
+                    .is_some_and(|at| caught_up.is_some_and(|c| c >= at))
+                {
+                    return None;
+                }
                 self.ready.insert(item.to_owned(), t.updated_at);
                 EventName::ItemReady
             }
@@ -128,6 +139,7 @@ impl Items {
                 continue;
             }
             self.ready.insert(i.id.clone(), Some(i.updated_at));
+            self.caught_up.insert(i.id.clone(), i.updated_at);
             let mut e = stamp.event(EventName::ItemReady);
             e.section = Some(stamp.section(&i.section_id));
             e.item = Some(ItemRef {

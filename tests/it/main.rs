@@ -34,6 +34,7 @@ mod explain;
 mod health;
 mod journal;
 mod listener;
+mod listener_burst;
 mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
