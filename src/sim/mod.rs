@@ -189,7 +189,8 @@ impl Simulator {
     pub fn inject_ws(&self, fault: WsFault) {
         tracing::info!(fault = ?fault, "Simulator WebSocket fault injected.");
         match fault {
-            WsFault::Restart { down_for } => self.restart(down_for),
+            WsFault::Restart { down_for } => self.restart(down_for, true),
+            WsFault::QuietRestart { down_for } => self.restart(down_for, false),
             WsFault::RevokeToken => {
                 self.set_token(&uuid::Uuid::new_v4().simple().to_string());
                 self.shared.close_sockets();
@@ -254,7 +255,7 @@ impl Simulator {
     }
 
     /// Simulates a server restart; see [`WsFault::Restart`].
-    fn restart(&self, down_for: Duration) {
+    fn restart(&self, down_for: Duration, new_start_time: bool) {
         self.shared.close_sockets();
         self.shared
             .listener
@@ -264,6 +265,9 @@ impl Simulator {
             let mut lib = lock(&self.shared.library);
             lib.sessions.clear();
             lib.next_session = 1;
+        }
+        if !new_start_time {
+            return;
         }
         let now = library::now_epoch();
         let old = self.shared.started_at();

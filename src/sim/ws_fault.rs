@@ -22,6 +22,10 @@ pub enum WsFault {
     /// for `down_for`, then come back with a new start time (`updatedAt` of
     /// `/`), no sessions, session keys counting from 1 again, no activities.
     Restart { down_for: Duration },
+    /// A restart the REST API does not reveal: like [`WsFault::Restart`]
+    /// but the root's `updatedAt` stays (that it is the start time is
+    /// unverified), so only the reused session keys tell.
+    QuietRestart { down_for: Duration },
     /// Revoke the token: close every socket; reconnects get 401 until
     /// [`crate::sim::Simulator::set_token`] installs a token again.
     RevokeToken,
@@ -45,7 +49,7 @@ impl SocketCommand {
             WsFault::Stall => Some(SocketCommand::Stall),
             WsFault::Garbage => Some(SocketCommand::Garbage),
             WsFault::Oversized => Some(SocketCommand::Oversized),
-            WsFault::Restart { .. } | WsFault::RevokeToken => None,
+            WsFault::Restart { .. } | WsFault::QuietRestart { .. } | WsFault::RevokeToken => None,
         }
     }
 }

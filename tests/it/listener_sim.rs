@@ -291,6 +291,56 @@ async fn a_restart_ends_old_sessions_and_reused_keys_start_new_ones() {
 }
 
 #[tokio::test]
+async fn a_key_that_stopped_before_an_unnoticed_restart_plays_again_as_a_new_session() {
+    let mut run = Run::default().await;
+    let item = id_of(&run.sim, ARRIVAL);
+    let first = run.sim.start_playback(&item).unwrap();
+    run.until(EventName::PlaybackStarted).await;
+    run.sim.stop_playback(&first).unwrap();
+    run.until(EventName::PlaybackStopped).await;
+    // Plex is back before any outage is announced, and nothing but its
+    // session keys (from 1 again) shows it restarted.
+    run.sim.inject_ws(WsFault::QuietRestart {
+        down_for: Duration::from_millis(300),
+    });
+    run.until(EventName::ServerConnected).await;
+    let stats = Arc::clone(&run.stats);
+    let caught_up = async {
+        while stats.snapshot().reconciles < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), caught_up)
+        .await
+        .expect("the catch-up after the restart finished");
+    let again = run.sim.start_playback(&item).unwrap();
+    assert_eq!(
+        again, first,
+        "the restarted server reuses session key {first}"
+    );
+    let started = run.until(EventName::PlaybackStarted).await;
+    assert_eq!(started.session.as_ref().unwrap().key, first);
+    assert!(!started.synthetic);
+    run.sim.stop_playback(&again).unwrap();
+    let stopped = run.until(EventName::PlaybackStopped).await;
+    assert!(!stopped.synthetic);
+    run.settle(Duration::from_millis(300)).await;
+    assert_eq!(
+        run.count(EventName::PlaybackStarted),
+        2,
+        "{:#?}",
+        run.names()
+    );
+    assert_eq!(
+        run.count(EventName::PlaybackStopped),
+        2,
+        "{:#?}",
+        run.names()
+    );
+    run.finish().await;
+}
+
+#[tokio::test]
 async fn a_revoked_token_is_auth_failed_until_the_token_file_is_rotated() {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
