@@ -3,8 +3,12 @@
 //! reader that only does `serde_json::from_str::<Value>`, in the same run.
 //!
 //! Each reader runs in its own child process (this binary re-executed with
-//! `--child`), so its peak RSS (VmHWM) is its own. Run with
-//! `cargo bench --bench ingest` (optionally `-- --count N`).
+//! `--child`), so its peak RSS (VmHWM) is its own. (c) is what users run:
+//! the shipped `metarr-plex events` binary, printing JSON lines into a pipe
+//! this process drains; its rate, CPU time and peak RSS are read from the
+//! outside. The loopback server answers the few REST calls of the catch-up
+//! as an empty Plex would. Run with `cargo bench --bench ingest`
+//! (optionally `-- --count N`).
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -21,6 +25,9 @@ use metarr_plex::source::listener::{
 };
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
@@ -62,7 +69,15 @@ fn parent(count: usize) {
     let mut results = Vec::new();
     // Alternating, three runs each, the best of each side: a noisy
     // neighbour on a shared machine then hurts neither side alone.
-    for mode in ["bare", "listener", "bare", "listener", "bare", "listener"] {
+    let modes = ["bare", "listener", "events"];
+    for mode in modes.iter().cycle().take(9) {
+        let mode = *mode;
+        if mode == "events" {
+            let r = shipped_events(addr, count);
+            println!("  {mode:>8}: {r}");
+            results.push((mode, r));
+            continue;
+        }
         let out = Command::new(&exe)
             .args(["--child", mode, &addr.to_string(), &count.to_string()])
             .output()
@@ -109,6 +124,17 @@ fn parent(count: usize) {
         ours / bare,
         ours_cpu / bare_cpu
     );
+    let shipped = best("events", "msgs_per_sec");
+    let shipped_cpu = best("events", "msgs_per_cpu_sec");
+    println!(
+        "(c) metarr-plex events | pipe: {shipped:.0} msgs/s wall, {shipped_cpu:.0} msgs/CPU-s, peak RSS {:.1} MiB",
+        rss("events") / 1024.0
+    );
+    println!(
+        "ratio (c)/(b): {:.2} wall, {:.2} CPU time",
+        shipped / bare,
+        shipped_cpu / bare_cpu
+    );
     let dropped: f64 = results
         .iter()
         .filter_map(|(_, r)| r["detail"]["dropped"].as_f64())
@@ -118,7 +144,8 @@ fn parent(count: usize) {
     }
 }
 
-/// A loopback server that sends the whole stream to every connection.
+/// A loopback server that sends the whole stream to every WebSocket and
+/// answers any other request as an empty Plex server.
 async fn serve(frames: Arc<Vec<Utf8Bytes>>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -126,7 +153,7 @@ async fn serve(frames: Arc<Vec<Utf8Bytes>>) -> SocketAddr {
         while let Ok((stream, _)) = listener.accept().await {
             let frames = Arc::clone(&frames);
             tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                let Some(mut ws) = upgrade_or_answer(stream).await else {
                     return;
                 };
                 for frame in frames.iter() {
@@ -141,6 +168,141 @@ async fn serve(frames: Arc<Vec<Utf8Bytes>>) -> SocketAddr {
         }
     });
     addr
+}
+
+/// Reads one request head; a WebSocket upgrade is accepted and returned,
+/// anything else gets an empty `MediaContainer` (with the identity fields
+/// `/identity` needs) and the connection is closed.
+async fn upgrade_or_answer(
+    mut stream: tokio::net::TcpStream,
+) -> Option<WebSocketStream<tokio::net::TcpStream>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let key = text.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("sec-websocket-key")
+            .then(|| value.trim().to_owned())
+    });
+    if let Some(key) = key {
+        let accept = derive_accept_key(key.as_bytes());
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        stream.write_all(response.as_bytes()).await.ok()?;
+        return Some(WebSocketStream::from_raw_socket(stream, Role::Server, None).await);
+    }
+    let body = json!({"MediaContainer": {"size": 0, "machineIdentifier": "bench",
+        "version": "1.0.0", "claimed": true, "updatedAt": 1}})
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+    None
+}
+
+/// (c): the shipped binary's `events` command, its stdout drained from a
+/// pipe. The clock runs from its first line (`server.connected`, printed
+/// once the upgrade succeeded) to its last; it is over once no line came
+/// for two seconds. Frames, CPU time and peak RSS come from /proc.
+fn shipped_events(addr: SocketAddr, count: usize) -> serde_json::Value {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("plex-token");
+    std::fs::write(&token, "bench-token\n").expect("token file");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nurl = \"http://{addr}\"\ntoken_file = \"{}\"\n",
+            token.display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_metarr-plex"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("events")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("metarr-plex runs");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel::<Instant>();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        let mut lines = BufReader::with_capacity(1 << 16, stdout);
+        let mut line = String::new();
+        while lines.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+            line.clear();
+            if tx.send(Instant::now()).is_err() {
+                return;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a first line");
+    let mut last = first;
+    let mut lines = 1usize;
+    while let Ok(at) = rx.recv_timeout(Duration::from_secs(2)) {
+        last = at;
+        lines += 1;
+    }
+    let cpu_secs = proc_cpu_secs(pid);
+    let vmhwm = proc_status_kib(pid, "VmHWM:");
+    let _ = child.kill();
+    let _ = child.wait();
+    let secs = (last - first).as_secs_f64();
+    json!({
+        "mode": "events",
+        "msgs": count,
+        "lines": lines,
+        "secs": secs,
+        "msgs_per_sec": count as f64 / secs,
+        // Includes start-up and the idle tail: a little against us.
+        "msgs_per_cpu_sec": count as f64 / cpu_secs,
+        "vmhwm_kib": vmhwm,
+        "detail": { "cpu_secs": cpu_secs },
+    })
+}
+
+/// User + system CPU time of a process, from /proc/PID/stat.
+fn proc_cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the `(comm)`; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| fields.get(*i)?.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
+fn proc_status_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn child(mode: &str, addr: SocketAddr, count: usize) {

@@ -19,6 +19,7 @@ mod artwork;
 mod catalogue;
 mod collection;
 mod edit;
+mod eventsource;
 mod fault;
 mod gate;
 mod item;
@@ -201,6 +202,14 @@ impl Simulator {
                 }
             }
         }
+    }
+
+    /// Answers WebSocket upgrades with 400 (`true`), like a reverse proxy
+    /// without upgrade support; the event stream keeps working.
+    pub fn refuse_websocket_upgrades(&self, refuse: bool) {
+        self.shared
+            .refuse_upgrades
+            .store(refuse, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Sends an arbitrary text frame on every open socket (or the next one),

@@ -43,6 +43,9 @@ pub(crate) struct Shared {
     pub(crate) activity_duration: Duration,
     /// Send ids in notifications as numbers, as pre-2020 servers did.
     pub(crate) numeric_ids: AtomicBool,
+    /// Answer WebSocket upgrades with 400, like a proxy without upgrade
+    /// support in front of Plex.
+    pub(crate) refuse_upgrades: AtomicBool,
     /// Cancels a running activity by uuid.
     pub(crate) activity_cancels: Mutex<HashMap<String, CancellationToken>>,
     /// Closes and reopens the listening socket, closes connections.
@@ -86,6 +89,7 @@ impl Shared {
             started_at: AtomicI64::new(now_epoch()),
             activity_duration,
             numeric_ids: AtomicBool::new(numeric_ids),
+            refuse_upgrades: AtomicBool::new(false),
             activity_cancels: Mutex::new(HashMap::new()),
             listener,
             socket_commands: broadcast::channel(SOCKET_QUEUE).0,

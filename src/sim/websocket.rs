@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
@@ -78,6 +78,13 @@ struct Feeds {
 }
 
 async fn upgrade(State(sh): State<Arc<Shared>>, params: Params, ws: WebSocketUpgrade) -> Response {
+    if sh.refuse_upgrades.load(Ordering::Relaxed) {
+        return (
+            axum::http::StatusCode::BAD_REQUEST,
+            "WebSocket upgrades are not forwarded",
+        )
+            .into_response();
+    }
     let filter = Filter::parse(params.get("filters"));
     let feeds = {
         let mut pending = lock(&sh.pending_socket_commands);

@@ -39,6 +39,7 @@ mod listener_cli;
 mod listener_harness;
 mod listener_reconcile;
 mod listener_sim;
+mod listener_sse;
 mod log_capture;
 mod logging;
 mod login;

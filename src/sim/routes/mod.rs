@@ -85,6 +85,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             axum::routing::delete(collections::remove).put(collections::remove),
         )
         .merge(super::websocket::routes())
+        .merge(super::eventsource::routes())
         .fallback(not_found)
         // The gate already caps bodies; uploads may exceed axum's 2 MB default.
         .layer(axum::extract::DefaultBodyLimit::disable())

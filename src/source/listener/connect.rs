@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use url::Url;
 
+use super::transport::Stream;
 use crate::plex::conn::token::{TokenError, TokenSource};
 
 /// The socket type a successful connect yields.
@@ -57,6 +58,11 @@ impl ConnectError {
 pub(crate) struct Dialer {
     /// `ws(s)://host:port/path?filters=…`, never carrying the token.
     pub(crate) url: Url,
+    /// `http(s)://host:port/:/eventsource/notifications?filters=…`, the
+    /// fallback when the upgrade is refused.
+    pub(crate) sse_url: Url,
+    /// For the event stream (HTTP/1.1, the same TLS trust).
+    pub(crate) http: reqwest::Client,
     /// X-Plex-* identity headers (without the token).
     pub(crate) headers: HeaderMap,
     /// Re-read before every attempt so a rotated token is picked up.
@@ -102,8 +108,33 @@ pub fn notification_url(
 }
 
 impl Dialer {
-    /// One attempt: read the token, dial, upgrade, all within the timeout.
-    pub(crate) async fn connect(&self) -> Result<Socket, ConnectError> {
+    /// One attempt: the WebSocket, or when Plex (or a proxy) answers the
+    /// upgrade with a plain HTTP status other than 401/403, the event stream.
+    /// The WebSocket is tried first every time, so a fixed proxy is used
+    /// as soon as it allows upgrades.
+    pub(crate) async fn connect(&self) -> Result<Stream, ConnectError> {
+        match self.connect_ws().await {
+            Ok(socket) => Ok(Stream::Ws(Box::new(socket))),
+            Err(ConnectError::Rejected(code)) => match self.connect_sse().await {
+                Ok(sse) => {
+                    tracing::debug!(
+                        status = code,
+                        "The WebSocket upgrade was refused; using the event stream."
+                    );
+                    Ok(Stream::Sse(sse))
+                }
+                Err(e) if e.is_auth() => Err(e),
+                Err(e) => {
+                    tracing::debug!(error = %e, "The event-stream fallback failed too.");
+                    Err(ConnectError::Rejected(code))
+                }
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One WebSocket attempt: read the token, dial, upgrade, all within the timeout.
+    async fn connect_ws(&self) -> Result<Socket, ConnectError> {
         let (token, _origin) = self.token.read()?;
         let mut request =
             self.url

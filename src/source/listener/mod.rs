@@ -1,7 +1,9 @@
-//! The notification listener: a WebSocket to Plex that never gives up and
-//! never hangs, feeding normalized events to a bounded queue.
+//! The notification listener: a WebSocket to Plex (or, when a proxy
+//! refuses the upgrade, its Server-Sent Events endpoint) that never gives up
+//! and never hangs, feeding normalized events to a coalescing backlog.
 //!
-//! - [`connect`]: URL, headers (the token only in a header), limits, timeout.
+//! - [`connect`]: URL, headers (the token only in a header), limits, timeout;
+//!   [`sse`] the event-stream fallback, [`transport`] what both share.
 //! - [`session`]: one connection — read, ping, idle deadline, reconcile first.
 //! - [`backlog`]: the coalescing queue the consumer reads, keyed by what
 //!   each event is about; [`outlet`] fills it without ever blocking (past
@@ -25,8 +27,10 @@ mod outlet;
 mod pipeline;
 mod reconcile;
 mod session;
+mod sse;
 mod state;
 mod stats;
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,8 +45,10 @@ pub use connect::{ConnectError, MAX_MESSAGE_BYTES, notification_url};
 pub use normalized::NormalizedPipeline;
 pub use pipeline::{Malformed, Pipeline, RawPipeline};
 pub use reconcile::{MemoryWatermark, ReconcileError, ServerView, Snapshot, WatermarkStore};
+pub use sse::SSE_PATH;
 pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
+pub use transport::Transport;
 
 use crate::config::Config;
 use crate::plex::PlexClient;
@@ -185,6 +191,8 @@ impl Listener {
         let url = notification_url(&config.server_url, &config.path, config.filters.as_deref())?;
         let dialer = Dialer {
             url,
+            sse_url: sse::sse_url(&config.server_url, config.filters.as_deref())?,
+            http: sse::http_client(config.tls.as_ref(), config.connect_timeout),
             headers: config.headers.clone(),
             token: config.token.clone(),
             tls: config.tls.clone(),
@@ -266,7 +274,8 @@ impl Listener {
                 Ok(socket) => {
                     stats.connected();
                     auth_backoff.reset();
-                    outlet.lifecycle(health.connected(&url));
+                    let transport = socket.transport();
+                    outlet.lifecycle(health.connected(&url, transport));
                     let started = Instant::now();
                     let end = session::run(
                         socket,

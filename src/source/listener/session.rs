@@ -6,17 +6,17 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use futures::future::{BoxFuture, OptionFuture};
-use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, timeout};
-use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 
 use super::beat::Beat;
-use super::connect::Socket;
 use super::outlet::Outlet;
 use super::reconcile::{ReconcileError, ServerView, Snapshot, WatermarkStore};
 use super::state::Health;
+use super::transport::{Inbound, Stream};
 
 /// Live frames held back while a reconciliation runs, by count and by
 /// bytes (frames may be up to 1 MiB each); past either they are dropped and
@@ -83,7 +83,7 @@ pub(crate) struct Context<'a> {
 type Reconciling = BoxFuture<'static, (Result<Snapshot, ReconcileError>, Option<i64>)>;
 
 /// Runs one connection until it ends.
-pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
+pub(crate) async fn run(mut socket: Stream, cx: Context<'_>) -> SessionEnd {
     let Context {
         outlet,
         health,
@@ -134,13 +134,13 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
 
     loop {
         if outlet.consumer_gone {
-            close(&mut socket).await;
+            socket.close().await;
             return SessionEnd::ConsumerGone;
         }
         tokio::select! {
             biased;
             () = &mut cancelled => {
-                close(&mut socket).await;
+                socket.close().await;
                 return SessionEnd::Shutdown;
             }
             Some((result, touched)) = OptionFuture::from(reconciling.as_mut()), if reconciling.is_some() => {
@@ -178,8 +178,8 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                 beat.maybe(last_inbound);
                 match msg {
                     None => return SessionEnd::Closed("connection ended".to_owned()),
-                    Some(Err(e)) => return SessionEnd::Failed(e.to_string()),
-                    Some(Ok(Message::Text(text))) => {
+                    Some(Err(e)) => return SessionEnd::Failed(e),
+                    Some(Ok(Inbound::Text(text))) => {
                         outlet.stats.frame();
                         if reconciling.is_none() {
                             if outlet.is_full() {
@@ -201,19 +201,14 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
                         // burst would keep the consumer from ever running.
                         tokio::task::coop::consume_budget().await;
                     }
-                    Some(Ok(Message::Close(frame))) => {
-                        let why = frame.map_or_else(|| "no close code".to_owned(), |f| f.to_string());
-                        return SessionEnd::Closed(why);
-                    }
-                    // Pings are answered by tungstenite on the next poll;
-                    // pongs and binary frames only prove liveness.
-                    Some(Ok(_)) => {}
+                    Some(Ok(Inbound::Closed(why))) => return SessionEnd::Closed(why),
+                    Some(Ok(Inbound::Alive)) => {}
                 }
             }
             _ = ping.tick() => {
-                match timeout(timing.ping_every, socket.send(Message::Ping(Bytes::new()))).await {
+                match timeout(timing.ping_every, socket.ping()).await {
                     Ok(Ok(())) => {}
-                    Ok(Err(e)) => return SessionEnd::Failed(e.to_string()),
+                    Ok(Err(e)) => return SessionEnd::Failed(e),
                     Err(_) => return SessionEnd::Stale(timing.ping_every),
                 }
             }
@@ -236,9 +231,4 @@ pub(crate) async fn run(mut socket: Socket, cx: Context<'_>) -> SessionEnd {
             }
         }
     }
-}
-
-/// Sends a Close frame, without letting a dead peer hold up shutdown.
-async fn close(socket: &mut Socket) {
-    let _ = timeout(Duration::from_secs(1), socket.close(None)).await;
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::transport::Transport;
 use crate::event::{Event, EventName};
 use crate::service::status::ServiceStatus;
 
@@ -25,6 +26,8 @@ pub enum ConnectionState {
         since: SystemTime,
         /// The server's version from `/identity`, once reconciliation fetched it.
         server_version: Option<String>,
+        /// WebSocket, or the event stream when the upgrade was refused.
+        transport: Transport,
     },
     /// The stream is down and the listener is waiting to try again.
     Reconnecting {
@@ -62,12 +65,20 @@ impl ConnectionState {
     pub fn service_status(&self, server_url: &url::Url) -> ServiceStatus {
         match self {
             ConnectionState::Connecting => ServiceStatus::connecting(server_url),
-            ConnectionState::Connected { server_version, .. } => ServiceStatus::connected(
-                server_version
-                    .as_deref()
-                    .unwrap_or("(version not yet known)"),
-                server_url,
-            ),
+            ConnectionState::Connected {
+                server_version,
+                transport,
+                ..
+            } => {
+                let mut status = ServiceStatus::connected(
+                    server_version
+                        .as_deref()
+                        .unwrap_or("(version not yet known)"),
+                    server_url,
+                );
+                status.text = format!("{} via {transport}", status.text);
+                status
+            }
             ConnectionState::Reconnecting { attempt, next_in } => {
                 ServiceStatus::reconnecting(*attempt, *next_in)
             }
@@ -139,14 +150,17 @@ impl Health {
     }
 
     /// A handshake succeeded: one INFO line and a `server.connected` event.
-    pub(crate) fn connected(&mut self, url: &str) -> Event {
+    pub(crate) fn connected(&mut self, url: &str, transport: Transport) -> Event {
         match self.down_since.take() {
             Some(since) if self.logged_failure || self.auth_failed => tracing::info!(
                 url,
                 outage = %humantime::format_duration(round_secs(since.elapsed())),
+                transport = %transport,
                 "Reconnected to the Plex notification stream."
             ),
-            _ => tracing::info!(url, "Connected to the Plex notification stream."),
+            _ => {
+                tracing::info!(url, transport = %transport, "Connected to the Plex notification stream.")
+            }
         }
         self.announced_down = false;
         self.logged_failure = false;
@@ -154,6 +168,7 @@ impl Health {
         self.tx.send_replace(ConnectionState::Connected {
             since: SystemTime::now(),
             server_version: None,
+            transport,
         });
         Event::new(EventName::ServerConnected)
     }
@@ -279,6 +294,7 @@ mod tests {
                 ConnectionState::Connected {
                     since: SystemTime::now(),
                     server_version: Some("1.41.3".into()),
+                    transport: Transport::WebSocket,
                 },
                 Phase::Connected,
             ),
@@ -303,7 +319,10 @@ mod tests {
         let connected = ConnectionState::Connected {
             since: SystemTime::now(),
             server_version: Some("1.41.3".into()),
+            transport: Transport::EventStream,
         };
-        assert!(connected.service_status(&url).text.contains("1.41.3"));
+        let text = connected.service_status(&url).text;
+        assert!(text.contains("1.41.3"), "{text}");
+        assert!(text.contains("via event stream"), "{text}");
     }
 }
