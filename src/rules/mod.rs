@@ -59,6 +59,7 @@
 
 mod action;
 mod capture;
+mod cel_mistakes;
 mod check;
 mod compile;
 mod condition;
@@ -77,6 +78,7 @@ mod set;
 mod template;
 mod test_case;
 mod trigger;
+mod typecheck;
 mod vars;
 mod vocab;
 
