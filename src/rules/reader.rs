@@ -322,10 +322,13 @@ pub(crate) fn type_error(
     want: &str,
     found: &DeValue<'_>,
 ) {
-    sink.error(
+    let d = sink.error(
         span,
         format!("`{key}` must be {want}, found {}", kind_of(found)),
     );
+    if let Some(fix) = super::example::fix(key, want, found) {
+        d.help(fix);
+    }
 }
 
 /// Where the text of a string value starts inside its span, so positions
