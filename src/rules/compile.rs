@@ -169,6 +169,21 @@ fn compile_table(
     let mut uses_item = false;
     // `from` is read before any capture runs, so it sees only earlier captures' names.
     for (c, from) in &captures {
+        if c.from.contains("{{") || c.from.contains("{%") {
+            let field: String = c
+                .from
+                .replace(['{', '}', '%'], "")
+                .split('|')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            cx.sink
+                .error(from.span(), "`from` takes a field name, not a template")
+                .help(format!("write from = \"{field}\""));
+            cx.scope.captures.extend(c.names.iter().cloned());
+            continue;
+        }
         let segs: Vec<&str> = c.from.split('.').collect();
         match cx.scope.check(&segs, false) {
             Ok(item) => uses_item |= item,

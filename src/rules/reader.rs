@@ -259,6 +259,18 @@ impl<'t, 'i> TableReader<'t, 'i> {
             if self.taken.iter().any(|t| t == key) {
                 continue;
             }
+            // A rule setting written below a `[[…]]` header lands in that table.
+            if self.what != "rule" && super::compile::KEYS.contains(&key) {
+                sink.error(
+                    k.span(),
+                    format!("`{key}` is a rule setting, but here it is read as part of the {} above it", self.what),
+                )
+                .label(format!("inside the {}", self.what))
+                .help(format!(
+                    "top-level keys go above the first `[[…]]` table: move `{key} = …` to the top of the file"
+                ));
+                continue;
+            }
             sink.error(k.span(), format!("unknown key `{key}` in {}", self.what))
                 .label(format!("not a {} key", self.what))
                 .help(suggest(key, known));
