@@ -118,11 +118,16 @@ impl TemplateEnv {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(FUEL));
-        // A known-but-absent value (null) prints as nothing, never "none";
-        // an id that renders empty is then refused by the action.
+        // Printing a known-but-absent value (null) is an error, as an
+        // unknown one is: an empty string would go out as a path, a title
+        // or a message (and `explain` would show it as if it were fine).
+        // `default("…", true)` gives a fallback.
         env.set_formatter(|out, state, value| {
             if value.is_none() {
-                Ok(())
+                Err(minijinja::Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    "a value printed here is null (not set on this event); give a fallback with | default(\"…\", true)",
+                ))
             } else {
                 minijinja::escape_formatter(out, state, value)
             }
