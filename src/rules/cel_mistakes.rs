@@ -90,8 +90,51 @@ fn rewrite(text: &str, edits: &[(Range<usize>, &str)]) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A backslash in a (non-raw) CEL string that is not a CEL escape: a
+/// regex written as `"\d+"` needs `r"\d+"`.
+fn bad_escape(text: &str) -> Option<Mistake> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c != b'"' && c != b'\'' {
+            i += 1;
+            continue;
+        }
+        let raw = i > 0 && matches!(bytes[i - 1], b'r' | b'R');
+        let open = i;
+        i += 1;
+        while i < bytes.len() && bytes[i] != c {
+            if bytes[i] == b'\\' && !raw {
+                let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                if !b"\\\"'`?abfnrtvxuU01234567".contains(&next) {
+                    let end = text[open + 1..]
+                        .find(c as char)
+                        .map_or(text.len(), |e| open + 1 + e + 1);
+                    let literal = &text[open..end];
+                    return Some(Mistake {
+                        at: i..i + 2,
+                        message: format!("`\\{}` is not an escape in a CEL string", next as char),
+                        help: format!(
+                            "write the regex as a raw string, where backslashes stay as written: r{literal}"
+                        ),
+                    });
+                }
+                i += 2;
+                continue;
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The first recognized mistake in a condition that did not parse.
 pub(crate) fn find(text: &str) -> Option<Mistake> {
+    if let Some(m) = bad_escape(text) {
+        return Some(m);
+    }
     let toks = tokens(text);
     let punct = |want: &[&str]| -> Vec<Range<usize>> {
         toks.iter()
@@ -214,5 +257,16 @@ mod tests {
             "{m:?}"
         );
         assert_eq!(find("a == b && c != d || e <= f"), None);
+    }
+
+    #[test]
+    fn regex_escapes_in_cel_strings_want_raw_strings() {
+        let m = find(r#"item.folder.matches("\d{4}") &&"#).unwrap();
+        assert_eq!(m.message, r"`\d` is not an escape in a CEL string");
+        assert_eq!(
+            m.help,
+            r#"write the regex as a raw string, where backslashes stay as written: r"\d{4}""#
+        );
+        assert_eq!(find(r#"item.folder.matches(r"\d{4}") &&"#), None);
     }
 }

@@ -10,10 +10,17 @@ use super::reader::Sink;
 /// Reports the parser's errors; escapes on one line are reported once.
 pub(crate) fn report(source: &str, errors: Vec<toml::de::Error>, sink: &mut Sink) {
     let mut escape_lines = Vec::new();
+    let mut duplicates = 0;
     for e in errors {
         let span = e.span().unwrap_or(0..0);
         let message = e.message().trim().to_owned();
         if message.starts_with("duplicate key") {
+            let key = source.get(span.clone()).unwrap_or_default().trim();
+            // The keys of a duplicated table are duplicates too: one finding is enough.
+            if duplicates > 0 && earlier_in_table(source, span.start, key).is_none() {
+                continue;
+            }
+            duplicates += 1;
             duplicate_key(source, span, sink);
         } else if message.contains("escaped value") || message.contains("invalid escape") {
             let line = line_of(source, span.start);

@@ -489,9 +489,7 @@ impl Checker<'_> {
                 (LiteralValue::Int(_) | LiteralValue::UInt(_), Ty::String) if ordering => None,
                 (LiteralValue::Int(n), Ty::String) => Some(format!("\"{}\"", n.inner())),
                 (LiteralValue::UInt(n), Ty::String) => Some(format!("\"{}\"", n.inner())),
-                (LiteralValue::String(s), Ty::Bool)
-                    if matches!(s.inner().as_ref(), "true" | "false") =>
-                {
+                (LiteralValue::String(s), Ty::Bool) if matches!(s.inner(), "true" | "false") => {
                     Some(s.inner().to_string())
                 }
                 (LiteralValue::Boolean(v), Ty::String) => Some(format!("\"{}\"", v.inner())),
