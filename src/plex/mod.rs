@@ -8,10 +8,12 @@
 //! - [`error`]: what can go wrong, one variant per kind callers branch on.
 //! - [`model`]: what Plex answers, typed.
 //! - [`scan`]: plans and runs partial scans for a set of local paths.
+//! - [`follow`]: follows the activity a request started to its end.
 //! - [`id`]: ids as strings, whatever Plex sent.
 
 pub mod client;
 pub mod error;
+pub mod follow;
 pub mod id;
 pub mod listener;
 pub mod model;

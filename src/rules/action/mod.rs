@@ -142,6 +142,9 @@ impl CompiledAction {
         if spec.name == "plex" {
             ok &= check_plex_path(&params, cx);
         }
+        if spec.name == "collection" {
+            ok &= check_collection(&params, cx);
+        }
         let uses_item = params.iter().any(|(_, v)| value_uses_item(v));
         ok.then_some(CompiledAction {
             name: spec.name,
@@ -184,7 +187,8 @@ fn check_defaults(
         && params
             .iter()
             .any(|(n, v)| *n == "missing" && matches!(v, Value::Flag(true)));
-    if takes("item") && !has("item") {
+    let smart_collection = spec.name == "collection" && has("filter");
+    if takes("item") && !has("item") && !smart_collection {
         let lacking = missing(|s| s.item);
         if !lacking.is_empty() {
             ok = false;
@@ -200,7 +204,7 @@ fn check_defaults(
                 .help("set `item = \"{{ … }}\"`, or trigger on events that carry an item");
         }
     }
-    if (spec.name == "refresh_section" || is_missing_scan) && !has("section") {
+    if (spec.name == "refresh_section" || is_missing_scan || smart_collection) && !has("section") {
         let lacking = missing(|s| s.section);
         if !lacking.is_empty() {
             ok = false;
@@ -229,6 +233,35 @@ fn check_plex_path(params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
             cx.sink
                 .error(t.span.clone(), format!("`plex.path` {why}"))
                 .help("only the configured server can be reached: write the path alone, e.g. \"/library/sections\", and put parameters in `query`");
+            false
+        }
+    }
+}
+
+/// A literal smart-collection filter is checked at load; `remove` with a
+/// `filter` is refused (a smart collection has no members to remove).
+fn check_collection(params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
+    let Some((_, Value::Text(t))) = params.iter().find(|(n, _)| *n == "filter") else {
+        return true;
+    };
+    if params
+        .iter()
+        .any(|(n, v)| *n == "remove" && matches!(v, Value::Flag(true)))
+    {
+        cx.sink
+            .error(t.span.clone(), "`collection` takes `filter` or `remove`, not both")
+            .help("a smart collection's members come from its filter; remove the item from the filter instead");
+        return false;
+    }
+    if t.source.contains("{{") || t.source.contains("{%") {
+        return true;
+    }
+    match crate::plex::request::check_filter(&t.source) {
+        Ok(_) => true,
+        Err(why) => {
+            cx.sink
+                .error(t.span.clone(), format!("`collection.filter`: {why}"))
+                .help("copy the filter from Plex Web's address bar after filtering a library, without `type=`");
             false
         }
     }
