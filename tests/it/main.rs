@@ -1,6 +1,7 @@
 //! The one integration-test binary; each module is one area of the product.
 
 mod action_artwork;
+mod action_detect;
 mod action_dry_run;
 mod action_exec;
 mod action_pacing;
