@@ -39,7 +39,10 @@ async fn membership(
         return Err(ActionOutcome::skipped(format!("item {id} is gone")).into());
     };
     call.count(1);
-    let Some(section) = section.map(str::to_owned).or(item.library_section_id.clone()) else {
+    let Some(section) = section
+        .map(str::to_owned)
+        .or(item.library_section_id.clone())
+    else {
         return Err(ActionOutcome::refused(format!("item {id} has no library section")).into());
     };
     let _lock = call
@@ -68,14 +71,23 @@ async fn membership(
             call.count(2);
             let created = call
                 .client()
-                .create_collection(&section, kind, title, &CollectionContent::Items(vec![id.to_owned()]))
+                .create_collection(
+                    &section,
+                    kind,
+                    title,
+                    &CollectionContent::Items(vec![id.to_owned()]),
+                )
                 .await?;
             let cid = created.map(|c| c.rating_key).unwrap_or_default();
-            Ok(format!("collection \"{title}\" ({cid}) created with item {id}"))
+            Ok(format!(
+                "collection \"{title}\" ({cid}) created with item {id}"
+            ))
         }
         (Some(c), false) => {
             call.count(1);
-            call.client().remove_from_collection(&c.rating_key, id).await?;
+            call.client()
+                .remove_from_collection(&c.rating_key, id)
+                .await?;
             Ok(format!("item {id} removed from \"{title}\""))
         }
         (None, false) => {
@@ -102,15 +114,27 @@ async fn smart(call: &Call<'_>, section: &str, title: &str, filter: &str) -> Ste
     call.count(2);
     let created = call
         .client()
-        .create_collection(section, kind, title, &CollectionContent::Smart(filter.to_owned()))
+        .create_collection(
+            section,
+            kind,
+            title,
+            &CollectionContent::Smart(filter.to_owned()),
+        )
         .await?;
     let cid = created.map(|c| c.rating_key).unwrap_or_default();
     Ok(format!("smart collection \"{title}\" ({cid}) created"))
 }
 
 /// The section's collection titled `title`, if there is one.
-async fn find(call: &Call<'_>, section: &str, title: &str) -> Result<Option<Item>, super::outcome::Stop> {
+async fn find(
+    call: &Call<'_>,
+    section: &str,
+    title: &str,
+) -> Result<Option<Item>, super::outcome::Stop> {
     call.count(1);
     let list = crate::plex::client::found(call.client().collections(section).await)?;
-    Ok(list.unwrap_or_default().into_iter().find(|c| c.title == title))
+    Ok(list
+        .unwrap_or_default()
+        .into_iter()
+        .find(|c| c.title == title))
 }

@@ -422,9 +422,7 @@ async fn dispatch(call: &Call<'_>, action: &ResolvedAction) -> Step {
             section,
             title,
             change,
-        } => {
-            collection::collection(call, item.as_deref(), section.as_deref(), title, change).await
-        }
+        } => collection::collection(call, item.as_deref(), section.as_deref(), title, change).await,
         ResolvedAction::CancelActivity { uuid } => activity::cancel(call, uuid).await,
         ResolvedAction::Webhook {
             url,

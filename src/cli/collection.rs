@@ -40,7 +40,12 @@ pub enum CollectionOp {
         #[arg(long)]
         title: String,
         /// Items to put in it.
-        #[arg(long = "item", value_name = "ID", required_unless_present = "filter", conflicts_with = "filter")]
+        #[arg(
+            long = "item",
+            value_name = "ID",
+            required_unless_present = "filter",
+            conflicts_with = "filter"
+        )]
         items: Vec<String>,
         /// A smart collection's filter, as Plex Web writes it: `genre=Action&year>>=2000`.
         #[arg(long)]
@@ -167,7 +172,12 @@ pub(crate) async fn run(ctx: &Context, args: CollectionArgs) -> Result<(), CliEr
                 .map_err(not_found(&id))?;
             let changed: serde_json::Map<String, serde_json::Value> =
                 fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-            done(ctx, "edit", &id, json!({ "fields": changed, "locked": !no_lock }))
+            done(
+                ctx,
+                "edit",
+                &id,
+                json!({ "fields": changed, "locked": !no_lock }),
+            )
         }
         CollectionOp::Delete { id } => {
             let section = section_of(&client, &id).await?;
@@ -200,14 +210,20 @@ async fn create(
         None => client
             .section(section)
             .await?
-            .ok_or_else(|| CliError::Action(format!("section {section} not found on the Plex server")))?
+            .ok_or_else(|| {
+                CliError::Action(format!("section {section} not found on the Plex server"))
+            })?
             .media_type()
-            .ok_or_else(|| CliError::Usage(format!("section {section} has no known type; give --type")))?,
+            .ok_or_else(|| {
+                CliError::Usage(format!("section {section} has no known type; give --type"))
+            })?,
     };
     let created = client
         .create_collection(section, kind, title, &content)
         .await?
-        .ok_or_else(|| CliError::Action("Plex created the collection but did not describe it".into()))?;
+        .ok_or_else(|| {
+            CliError::Action("Plex created the collection but did not describe it".into())
+        })?;
     let smart = matches!(content, CollectionContent::Smart(_));
     if ctx.json {
         return print_json(&json!({
@@ -231,10 +247,12 @@ async fn create(
 
 /// The section a collection lives in (edits and deletes are addressed by it).
 async fn section_of(client: &PlexClient, id: &str) -> Result<String, CliError> {
-    let item = client
-        .item(id)
-        .await?
-        .ok_or_else(|| CliError::Action(format!("collection {} not found on the Plex server", super::output::clean(id))))?;
+    let item = client.item(id).await?.ok_or_else(|| {
+        CliError::Action(format!(
+            "collection {} not found on the Plex server",
+            super::output::clean(id)
+        ))
+    })?;
     if item.kind != "collection" {
         return Err(CliError::Usage(format!(
             "item {} is a {}, not a collection",

@@ -37,7 +37,12 @@ pub(crate) async fn run(ctx: &Context, args: DetectArgs) -> Result<(), CliError>
         about: About::Item(args.id.clone()),
     };
     let outcome = job
-        .run(ctx, &client, args.wait, client.detect(&args.id, kind, args.force))
+        .run(
+            ctx,
+            &client,
+            args.wait,
+            client.detect(&args.id, kind, args.force),
+        )
         .await?;
     let found = if args.wait {
         client

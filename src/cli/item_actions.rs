@@ -95,7 +95,10 @@ async fn analyze_section(
         }));
     }
     match outcome.activity {
-        Some(a) => outln!("Analysis of section {section}: {} (activity {a}).", outcome.result),
+        Some(a) => outln!(
+            "Analysis of section {section}: {} (activity {a}).",
+            outcome.result
+        ),
         None => outln!("Analysis of section {section}: {}.", outcome.result),
     }
     Ok(())

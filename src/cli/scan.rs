@@ -125,11 +125,7 @@ fn show_progress(display: &Progress, p: &ScanProgress) {
             folder,
             percent,
             subtitle,
-        } => display.running(
-            &label(section_title, folder),
-            *percent,
-            subtitle.as_deref(),
-        ),
+        } => display.running(&label(section_title, folder), *percent, subtitle.as_deref()),
         ScanProgress::Ended {
             section_title,
             folder,

@@ -62,7 +62,9 @@ pub enum PlexError {
     Tls(String),
     /// The server answers 404 for a whole endpoint that newer servers have:
     /// asking again will not help until Plex is upgraded.
-    #[error("{feature} is not supported by this Plex server (version {version}); upgrade Plex Media Server to use it")]
+    #[error(
+        "{feature} is not supported by this Plex server (version {version}); upgrade Plex Media Server to use it"
+    )]
     Unsupported {
         /// What a person calls the feature (`intro detection`).
         feature: String,

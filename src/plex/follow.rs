@@ -208,7 +208,12 @@ mod tests {
     fn without_a_uuid_a_detection_is_recognised_by_type_and_item() {
         let intros = "media.generate.intros";
         let list = [
-            act("credits", "media.generate.credits", None, Some("/library/metadata/7")),
+            act(
+                "credits",
+                "media.generate.credits",
+                None,
+                Some("/library/metadata/7"),
+            ),
             act("other-item", intros, None, Some("/library/metadata/8")),
             act("ours", intros, None, Some("/library/metadata/7")),
         ];

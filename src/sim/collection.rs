@@ -185,7 +185,10 @@ impl Library {
             if new == *old {
                 continue;
             }
-            let section = self.item(id).map(|c| c.section_id.clone()).unwrap_or_default();
+            let section = self
+                .item(id)
+                .map(|c| c.section_id.clone())
+                .unwrap_or_default();
             for item in self.items.values_mut() {
                 if item.section_id != section || item.collection.is_some() {
                     continue;
@@ -207,7 +210,10 @@ impl Library {
         collection_id: &str,
     ) -> Result<(), Rejection> {
         let title = self.collection_title(collection_id)?;
-        if self.item(collection_id).is_some_and(|c| c.section_id != section_id) {
+        if self
+            .item(collection_id)
+            .is_some_and(|c| c.section_id != section_id)
+        {
             return Err(Rejection::NotFound(format!(
                 "collection {collection_id} in section {section_id}"
             )));
@@ -250,16 +256,30 @@ impl Condition {
 
     /// Whether `item` passes. A comma in the value means "any of these".
     fn holds(&self, item: &SimItem) -> bool {
-        let wanted: Vec<String> = self.value.split(',').map(|v| v.trim().to_lowercase()).collect();
+        let wanted: Vec<String> = self
+            .value
+            .split(',')
+            .map(|v| v.trim().to_lowercase())
+            .collect();
         let negate = self.op.starts_with('!');
         let yes = match self.field.as_str() {
             "genre" | "label" | "collection" | "director" | "writer" => {
-                let tags: Vec<String> = item.tags(&self.field).iter().map(|t| t.to_lowercase()).collect();
+                let tags: Vec<String> = item
+                    .tags(&self.field)
+                    .iter()
+                    .map(|t| t.to_lowercase())
+                    .collect();
                 wanted.iter().any(|w| tags.contains(w))
             }
             "title" => {
                 let title = item.title.to_lowercase();
-                wanted.iter().any(|w| if self.op.ends_with("==") { title == *w } else { title.contains(w.as_str()) })
+                wanted.iter().any(|w| {
+                    if self.op.ends_with("==") {
+                        title == *w
+                    } else {
+                        title.contains(w.as_str())
+                    }
+                })
             }
             "year" => {
                 let Some(year) = item.year else {
@@ -289,7 +309,8 @@ mod tests {
         let mut lib = Library::new(vec![]);
         let mut heat = SimItem::new(ItemKind::Movie, "1", "Heat");
         heat.year = Some(1995);
-        heat.tags.insert("genre".into(), vec!["Crime".into(), "Drama".into()]);
+        heat.tags
+            .insert("genre".into(), vec!["Crime".into(), "Drama".into()]);
         lib.add_item(heat);
         let mut alien = SimItem::new(ItemKind::Movie, "1", "Alien");
         alien.year = Some(1979);
@@ -299,10 +320,15 @@ mod tests {
         let select = |c: &mut SimItem, lib: &Library, filter: &str| -> Vec<String> {
             c.collection = Some(CollectionInfo {
                 smart: true,
-                uri: Some(format!("server://m/com.plexapp.plugins.library/library/sections/1/all?type=1&{filter}")),
+                uri: Some(format!(
+                    "server://m/com.plexapp.plugins.library/library/sections/1/all?type=1&{filter}"
+                )),
                 content: ItemKind::Movie,
             });
-            lib.smart_members(c).iter().map(|i| i.title.clone()).collect()
+            lib.smart_members(c)
+                .iter()
+                .map(|i| i.title.clone())
+                .collect()
         };
         assert_eq!(select(&mut c, &lib, "genre=drama"), ["Heat"]);
         assert_eq!(select(&mut c, &lib, "year<<=1990"), ["Alien"]);

@@ -153,7 +153,12 @@ pub(crate) fn analyze_section(shared: &Arc<Shared>, sid: &str) -> Result<String,
     };
     let mut context = Map::new();
     context.insert("librarySectionID".into(), Value::from(sid));
-    let act = Activity::new(SECTION_ANALYSIS, format!("Analyzing {title}"), true, context);
+    let act = Activity::new(
+        SECTION_ANALYSIS,
+        format!("Analyzing {title}"),
+        true,
+        context,
+    );
     let total = items.len().max(1);
     let steps = items
         .iter()

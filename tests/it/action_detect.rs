@@ -37,7 +37,10 @@ async fn detect_sends_the_spec_request_follows_the_activity_and_the_marker_appea
     let ActionOutcome::Done { detail, .. } = &out else {
         panic!("{out:?}");
     };
-    assert!(detail.starts_with("intro detection finished (activity "), "{detail}");
+    assert!(
+        detail.starts_with("intro detection finished (activity "),
+        "{detail}"
+    );
     let w = writes(&r.sim);
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(
@@ -66,10 +69,7 @@ async fn force_and_every_kind_reach_their_own_endpoint() {
     let r = rig().await;
     let ep = episode(&r);
     for kind in DetectKind::ALL {
-        let out = r
-            .exec
-            .execute(&detect(&ep, kind, true), &r.ctx(&ep))
-            .await;
+        let out = r.exec.execute(&detect(&ep, kind, true), &r.ctx(&ep)).await;
         assert!(matches!(out, ActionOutcome::Done { .. }), "{kind}: {out:?}");
     }
     let sent: Vec<String> = writes(&r.sim)
@@ -89,13 +89,9 @@ async fn force_and_every_kind_reach_their_own_endpoint() {
             format!("PUT /library/metadata/{ep}/addetect?"),
         ]
     );
-    let thumbs = r.sim.with_library(|l| {
-        l.item(&ep)
-            .unwrap()
-            .chapters
-            .iter()
-            .all(|c| c.has_thumb)
-    });
+    let thumbs = r
+        .sim
+        .with_library(|l| l.item(&ep).unwrap().chapters.iter().all(|c| c.has_thumb));
     assert!(thumbs);
 }
 
@@ -126,10 +122,7 @@ async fn two_jobs_of_one_kind_on_one_item_never_run_at_once() {
         detect(&ep, DetectKind::Credits, true),
         r.ctx(&ep),
     );
-    let (a, b) = tokio::join!(
-        r.exec.execute(&plain, &ctx),
-        r.exec.execute(&forced, &ctx)
-    );
+    let (a, b) = tokio::join!(r.exec.execute(&plain, &ctx), r.exec.execute(&forced, &ctx));
     assert!(matches!(a, ActionOutcome::Done { .. }), "{a:?}");
     assert!(matches!(b, ActionOutcome::Done { .. }), "{b:?}");
     let mut events = Vec::new();
@@ -193,7 +186,10 @@ async fn an_old_server_gets_one_warning_per_feature_and_no_retry_storm() {
         (&ep, DetectKind::Intro),
         (&ep, DetectKind::Credits),
     ] {
-        let outcome = r.exec.execute(&detect(item, kind, false), &r.ctx(item)).await;
+        let outcome = r
+            .exec
+            .execute(&detect(item, kind, false), &r.ctx(item))
+            .await;
         let ActionOutcome::Skipped { reason } = &outcome else {
             panic!("{kind}: {outcome:?}");
         };
@@ -226,7 +222,10 @@ async fn an_unknown_item_on_a_current_server_is_gone_not_unsupported() {
     let r = rig().await;
     let out = r
         .exec
-        .execute(&detect("99999", DetectKind::Credits, false), &r.ctx("99999"))
+        .execute(
+            &detect("99999", DetectKind::Credits, false),
+            &r.ctx("99999"),
+        )
         .await;
     assert_eq!(
         out,
@@ -295,7 +294,10 @@ async fn the_collection_action_keeps_one_smart_collection_of_its_filter() {
     let first = r.exec.execute(&smart, &r.ctx(&heat)).await;
     assert!(matches!(first, ActionOutcome::Done { .. }), "{first:?}");
     let second = r.exec.execute(&smart, &r.ctx(&heat)).await;
-    assert!(matches!(second, ActionOutcome::Skipped { .. }), "{second:?}");
+    assert!(
+        matches!(second, ActionOutcome::Skipped { .. }),
+        "{second:?}"
+    );
     let created: Vec<_> = writes(&r.sim);
     assert_eq!(created.len(), 1);
     let uri = created[0]
@@ -304,7 +306,10 @@ async fn the_collection_action_keeps_one_smart_collection_of_its_filter() {
         .find(|(k, _)| k == "uri")
         .map(|(_, v)| v.clone())
         .unwrap();
-    assert!(uri.ends_with("/library/sections/1/all?type=1&genre=Crime"), "{uri}");
+    assert!(
+        uri.ends_with("/library/sections/1/all?type=1&genre=Crime"),
+        "{uri}"
+    );
     let members: Vec<String> = r.sim.with_library(|l| {
         let c = l.items().find(|i| i.title == "Crime").unwrap();
         l.children(&c.rating_key)

@@ -11,6 +11,7 @@ mod action_scan;
 mod action_support;
 mod cli;
 mod cli_config;
+mod cli_detect;
 mod client_errors;
 mod client_harness;
 mod client_read;

@@ -90,7 +90,11 @@ impl PlexClient {
     }
 
     /// Deletes a collection of `section` (its items stay).
-    pub async fn delete_collection(&self, section: &str, collection: &str) -> Result<(), PlexError> {
+    pub async fn delete_collection(
+        &self,
+        section: &str,
+        collection: &str,
+    ) -> Result<(), PlexError> {
         self.send(&request::delete_collection(section, collection))
             .await
     }

@@ -35,7 +35,10 @@ impl PlexClient {
 
     /// An item with its markers and chapters; `None` when it is gone.
     pub async fn item_with_markers(&self, id: &str) -> Result<Option<Item>, PlexError> {
-        let c = super::found(self.container::<Item>(&request::item_with_markers(id)).await)?;
+        let c = super::found(
+            self.container::<Item>(&request::item_with_markers(id))
+                .await,
+        )?;
         Ok(c.and_then(|c| c.metadata.into_iter().next()))
     }
 }

@@ -177,6 +177,9 @@ mod tests {
     fn kinds_parse_from_their_names_only() {
         assert_eq!("chapters".parse(), Ok(DetectKind::Chapters));
         let err = "chapterThumbs".parse::<DetectKind>().unwrap_err();
-        assert!(err.contains("intro, credits, chapters, voice, ads"), "{err}");
+        assert!(
+            err.contains("intro, credits, chapters, voice, ads"),
+            "{err}"
+        );
     }
 }

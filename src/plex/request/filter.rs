@@ -13,7 +13,9 @@ pub fn check_filter(filter: &str) -> Result<String, String> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
             .unwrap_or(part.len());
         let (name, rest) = part.split_at(name_end);
-        let op_end = rest.find(|c| !matches!(c, '=' | '!' | '<' | '>')).unwrap_or(rest.len());
+        let op_end = rest
+            .find(|c| !matches!(c, '=' | '!' | '<' | '>'))
+            .unwrap_or(rest.len());
         let op = &rest[..op_end];
         if name.is_empty() || !OPERATORS.contains(&op) {
             return Err(format!(
@@ -23,7 +25,9 @@ pub fn check_filter(filter: &str) -> Result<String, String> {
             ));
         }
         if name == "type" {
-            return Err("leave `type=` out of the filter; it comes from the collection's type".into());
+            return Err(
+                "leave `type=` out of the filter; it comes from the collection's type".into(),
+            );
         }
     }
     Ok(filter.to_owned())

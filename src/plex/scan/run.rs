@@ -302,4 +302,3 @@ async fn wait_for(
         FollowEnd::TimedOut => ScanEnd::TimedOut,
     })
 }
-

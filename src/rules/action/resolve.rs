@@ -175,12 +175,13 @@ pub(super) fn resolve(
             let title = id("title", None)?;
             match text("filter")? {
                 Some(f) => {
-                    let filter =
-                        crate::plex::request::check_filter(&f).map_err(|why| RuleError::BadValue {
+                    let filter = crate::plex::request::check_filter(&f).map_err(|why| {
+                        RuleError::BadValue {
                             action: this.name,
                             param: "filter".into(),
                             why,
-                        })?;
+                        }
+                    })?;
                     ResolvedAction::Collection {
                         item: None,
                         section: Some(section.ok_or_else(|| RuleError::EmptyValue {
