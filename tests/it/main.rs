@@ -19,6 +19,7 @@ mod client_scan;
 mod client_tls;
 mod client_write;
 mod daemon;
+mod daemon_detect;
 mod daemon_harness;
 mod demo;
 mod engine;
