@@ -40,7 +40,9 @@ pub(crate) async fn detect(
         .pacing
         .exclusive(&format!("detect:{kind}:{item}"))
         .await;
-    call.touch_item(item);
+    // The item itself is not marked as ours: detection changes no metadata,
+    // and marking it would hide Plex's own "item ready" for a new item from
+    // every other rule. Its activity is ours (registered below).
     let following = (wait || call.settings().scan.wait) && !call.dry_run();
     let before = if following {
         call.count(1);

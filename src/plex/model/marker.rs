@@ -49,6 +49,7 @@ pub(crate) fn lenient_flag<'de, D: Deserializer<'de>>(de: D) -> Result<Option<bo
 mod tests {
     use super::*;
 
+    /// The official spec's `creditMarker` example (plex-openapi 1.2.0).
     #[test]
     fn the_spec_credits_marker_example_parses() {
         let m: Marker = serde_json::from_str(
