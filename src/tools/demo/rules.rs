@@ -19,7 +19,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ),
     (
         "detect-on-arrival.toml",
-        include_str!("../../rules/detect-on-arrival.toml"),
+        include_str!("../../../rules/detect-on-arrival.toml"),
     ),
     (
         "rematch-from-folder-tag.toml",
