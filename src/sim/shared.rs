@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     /// Answer WebSocket upgrades with 400, like a proxy without upgrade
     /// support in front of Plex.
     pub(crate) refuse_upgrades: AtomicBool,
+    /// Play a server older than the detection endpoints (see `SimOptions`).
+    pub(crate) old_server: AtomicBool,
     /// Cancels a running activity by uuid.
     pub(crate) activity_cancels: Mutex<HashMap<String, CancellationToken>>,
     /// Closes and reopens the listening socket, closes connections.
@@ -90,6 +92,7 @@ impl Shared {
             activity_duration,
             numeric_ids: AtomicBool::new(numeric_ids),
             refuse_upgrades: AtomicBool::new(false),
+            old_server: AtomicBool::new(false),
             activity_cancels: Mutex::new(HashMap::new()),
             listener,
             socket_commands: broadcast::channel(SOCKET_QUEUE).0,
@@ -103,6 +106,11 @@ impl Shared {
 
     pub(crate) fn notify(&self, n: Notification) {
         self.hub.send(n);
+    }
+
+    /// Whether the simulator plays an old server.
+    pub(crate) fn is_old(&self) -> bool {
+        self.old_server.load(Ordering::Relaxed)
     }
 
     pub(crate) fn token_matches(&self, candidate: &str) -> bool {

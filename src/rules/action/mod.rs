@@ -7,6 +7,7 @@
 mod param;
 mod resolve;
 mod spec;
+mod url_param;
 
 use std::ops::Range;
 use std::time::Duration;
@@ -142,6 +143,10 @@ impl CompiledAction {
         if spec.name == "plex" {
             ok &= check_plex_path(&params, cx);
         }
+        ok &= check_url(spec, &params, cx);
+        if spec.name == "collection" {
+            ok &= check_collection(&params, cx);
+        }
         let uses_item = params.iter().any(|(_, v)| value_uses_item(v));
         ok.then_some(CompiledAction {
             name: spec.name,
@@ -184,7 +189,8 @@ fn check_defaults(
         && params
             .iter()
             .any(|(n, v)| *n == "missing" && matches!(v, Value::Flag(true)));
-    if takes("item") && !has("item") {
+    let smart_collection = spec.name == "collection" && has("filter");
+    if takes("item") && !has("item") && !smart_collection {
         let lacking = missing(|s| s.item);
         if !lacking.is_empty() {
             ok = false;
@@ -200,7 +206,7 @@ fn check_defaults(
                 .help("set `item = \"{{ … }}\"`, or trigger on events that carry an item");
         }
     }
-    if (spec.name == "refresh_section" || is_missing_scan) && !has("section") {
+    if (spec.name == "refresh_section" || is_missing_scan || smart_collection) && !has("section") {
         let lacking = missing(|s| s.section);
         if !lacking.is_empty() {
             ok = false;
@@ -229,6 +235,55 @@ fn check_plex_path(params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
             cx.sink
                 .error(t.span.clone(), format!("`plex.path` {why}"))
                 .help("only the configured server can be reached: write the path alone, e.g. \"/library/sections\", and put parameters in `query`");
+            false
+        }
+    }
+}
+
+/// A `url` parameter must be one the executors can fetch (http or https);
+/// for the uploads, a local path belongs in `file`.
+fn check_url(spec: &Spec, params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
+    let Some((_, Value::Text(t))) = params.iter().find(|(n, _)| *n == "url") else {
+        return true;
+    };
+    let file_param = spec
+        .params
+        .iter()
+        .any(|p| p.name == "file")
+        .then_some("file");
+    match url_param::problem(&t.source, "url", file_param) {
+        None => true,
+        Some((message, help)) => {
+            cx.sink.error(t.span.clone(), message).help(help);
+            false
+        }
+    }
+}
+
+/// A literal smart-collection filter is checked at load; `remove` with a
+/// `filter` is refused (a smart collection has no members to remove).
+fn check_collection(params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
+    let Some((_, Value::Text(t))) = params.iter().find(|(n, _)| *n == "filter") else {
+        return true;
+    };
+    if params
+        .iter()
+        .any(|(n, v)| *n == "remove" && matches!(v, Value::Flag(true)))
+    {
+        cx.sink
+            .error(t.span.clone(), "`collection` takes `filter` or `remove`, not both")
+            .help("a smart collection's members come from its filter; remove the item from the filter instead");
+        return false;
+    }
+    if t.source.contains("{{") || t.source.contains("{%") {
+        return true;
+    }
+    match crate::plex::request::check_filter(&t.source) {
+        Ok(_) => true,
+        Err(why) => {
+            cx.sink
+                .error(t.span.clone(), format!("`collection.filter`: {why}"))
+                .help("copy the filter from Plex Web's address bar after filtering a library, without `type=`");
             false
         }
     }
