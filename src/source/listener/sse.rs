@@ -23,6 +23,12 @@ pub const SSE_PATH: &str = "/:/eventsource/notifications";
 /// One open event stream.
 pub(crate) struct SseStream {
     response: reqwest::Response,
+    parser: SseParser,
+}
+
+/// The `text/event-stream` line protocol: bytes in, events out.
+#[derive(Default)]
+struct SseParser {
     buffer: Vec<u8>,
     /// `event:` of the event being read.
     event: String,
@@ -103,9 +109,7 @@ impl Dialer {
         }
         Ok(SseStream {
             response,
-            buffer: Vec::new(),
-            event: String::new(),
-            data: String::new(),
+            parser: SseParser::default(),
         })
     }
 }
@@ -129,17 +133,19 @@ impl SseStream {
     /// what was read stays in the buffer.
     pub(crate) async fn next(&mut self) -> Option<Result<SseItem, String>> {
         loop {
-            if let Some(item) = self.parse_buffered() {
+            if let Some(item) = self.parser.parse_buffered() {
                 return Some(item);
             }
             match self.response.chunk().await {
-                Ok(Some(bytes)) => self.buffer.extend_from_slice(&bytes),
+                Ok(Some(bytes)) => self.parser.buffer.extend_from_slice(&bytes),
                 Ok(None) => return None,
                 Err(e) => return Some(Err(e.without_url().to_string())),
             }
         }
     }
+}
 
+impl SseParser {
     /// Takes complete lines from the buffer until an event is complete.
     fn parse_buffered(&mut self) -> Option<Result<SseItem, String>> {
         while let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
@@ -213,19 +219,42 @@ fn to_frame(event: &str, data: &str) -> SseItem {
 mod tests {
     use super::*;
 
+    /// Plexopedia's captured `data:` line for a paused session, and its ping.
+    const PAUSED: &str = include_str!(
+        "../../../tests/fixtures/ws/sse_data_playing_paused__plexopedia-listen-events.json"
+    );
+    const PING: &str =
+        include_str!("../../../tests/fixtures/ws/sse_frame_ping__plexopedia-listen-events.txt");
+
     #[test]
-    fn an_sse_event_becomes_the_websocket_frame_shape() {
-        let data = r#"{"PlaySessionStateNotification":{"sessionKey":"45","state":"paused"}}"#;
-        let SseItem::Frame(frame) = to_frame("playing", data) else {
+    fn a_captured_sse_event_becomes_the_websocket_frame_shape() {
+        let SseItem::Frame(frame) = to_frame("playing", PAUSED.trim()) else {
             panic!("not a frame")
         };
+        let entries = crate::plex::notification::parse_frame(&frame).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].notification_type(), "playing");
         let v: Value = serde_json::from_str(&frame).unwrap();
-        assert_eq!(v["NotificationContainer"]["type"], "playing");
         assert_eq!(
             v["NotificationContainer"]["PlaySessionStateNotification"][0]["sessionKey"],
             "45"
         );
-        assert!(matches!(to_frame("ping", "{}"), SseItem::Alive));
+    }
+
+    #[test]
+    fn the_line_parser_splits_events_and_takes_pings_as_life() {
+        let mut stream = SseParser::default();
+        stream.buffer = format!(
+            "{PING}\n: comment\nevent: playing\ndata: {}\n\n",
+            PAUSED.trim()
+        )
+        .into_bytes();
+        assert!(matches!(stream.parse_buffered(), Some(Ok(SseItem::Alive))));
+        let Some(Ok(SseItem::Frame(frame))) = stream.parse_buffered() else {
+            panic!("no frame")
+        };
+        assert!(frame.contains("\"state\":\"paused\""));
+        assert!(stream.parse_buffered().is_none());
     }
 
     #[test]
