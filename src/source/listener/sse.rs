@@ -243,12 +243,14 @@ mod tests {
 
     #[test]
     fn the_line_parser_splits_events_and_takes_pings_as_life() {
-        let mut stream = SseParser::default();
-        stream.buffer = format!(
-            "{PING}\n: comment\nevent: playing\ndata: {}\n\n",
-            PAUSED.trim()
-        )
-        .into_bytes();
+        let mut stream = SseParser {
+            buffer: format!(
+                "{PING}\n: comment\nevent: playing\ndata: {}\n\n",
+                PAUSED.trim()
+            )
+            .into_bytes(),
+            ..SseParser::default()
+        };
         assert!(matches!(stream.parse_buffered(), Some(Ok(SseItem::Alive))));
         let Some(Ok(SseItem::Frame(frame))) = stream.parse_buffered() else {
             panic!("no frame")
