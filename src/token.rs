@@ -26,7 +26,11 @@ impl Token {
         if trimmed.chars().any(|c| c.is_control() || c == ' ') {
             return Err(TokenError::Malformed);
         }
-        Ok(Token(trimmed.to_owned()))
+        let token = Token(trimmed.to_owned());
+        // Every token the process holds is scrubbed from every log line,
+        // whoever writes it (a dependency logging request headers at trace).
+        crate::logging::Redactor::global().add(&token);
+        Ok(token)
     }
 
     /// The secret itself, for the one place that puts it in a request header.

@@ -69,7 +69,7 @@ impl Env {
             .args(args)
             .env_remove("PLEX_TOKEN")
             .env_remove("CREDENTIALS_DIRECTORY")
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", "trace")
             .output()
             .await
             .unwrap();

@@ -46,7 +46,7 @@ fn spawn(dir: &Path, rules: &Path, log: &str, envs: &[(&str, String)]) -> Child 
         .arg("run")
         .arg("--rules")
         .arg(rules)
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", "trace")
         .env_remove("NOTIFY_SOCKET")
         .env_remove("PLEX_TOKEN")
         .env_remove("CREDENTIALS_DIRECTORY")
