@@ -38,10 +38,11 @@ impl CliError {
         }
     }
 
-    /// 2 for usage and config errors, 1 for everything else.
+    /// 2 for usage, config and input errors (a token that cannot be read
+    /// is the config's fault, not Plex's), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::Usage(_) | CliError::Config(_) | CliError::Plex(PlexError::Token(_)) => 2,
             CliError::Plex(_) | CliError::Action(_) | CliError::Partial(_) => 1,
         }
     }

@@ -11,6 +11,7 @@ use crate::plex::request::TagKind;
 #[derive(Debug, Args)]
 pub struct ItemArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
 }
 

@@ -13,6 +13,7 @@ mod edit;
 mod error;
 mod events;
 mod explain;
+mod ids;
 mod item;
 mod item_actions;
 mod listing;

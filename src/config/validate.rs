@@ -155,14 +155,9 @@ impl Checker<'_> {
                 }
             },
         };
-        if url.query().is_some()
-            && let Some(raw) = &s.url
-        {
-            self.error(
-                raw,
-                "the server url must not have a query",
-                "put the token in token_file, never in the url",
-            );
+        if let (Some(problem), Some(raw)) = (super::url_secret_problem(&url), &s.url) {
+            // The line holds a secret: config/mod.rs drops its snippet.
+            self.error(raw, problem, super::URL_SECRET_HELP);
         }
         let timeout = match &s.timeout {
             None => DEFAULT_TIMEOUT,
@@ -521,6 +516,29 @@ requests_per_second = 20
         match load(text) {
             Err(ConfigError::Invalid { diagnostics, .. }) => assert_eq!(diagnostics.len(), 2),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_server_url_carrying_a_secret_is_refused_without_showing_it() {
+        for (text, says) in [
+            (
+                "[server]\nurl = \"http://10.0.0.2:32400/?X-Plex-Token=zz-SECRET-99\"\n",
+                "must not have a query",
+            ),
+            (
+                "[server]\nurl = \"http://bob:zz-SECRET-99@10.0.0.2:32400\"\n",
+                "user name or password",
+            ),
+            (
+                "[server]\nurl = \"http://zz-SECRET-99@10.0.0.2:32400\"\n",
+                "user name or password",
+            ),
+        ] {
+            let (line, rendered) = first_error(text);
+            assert!(line.starts_with("config.toml: line 2, column"), "{line}");
+            assert!(line.contains(says), "{line}");
+            assert!(!rendered.contains("SECRET"), "{rendered}");
         }
     }
 

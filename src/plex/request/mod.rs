@@ -11,6 +11,7 @@ mod activity;
 mod artwork;
 mod collection;
 mod edit;
+mod fields;
 mod library;
 mod matching;
 
@@ -18,6 +19,7 @@ pub use activity::*;
 pub use artwork::*;
 pub use collection::*;
 pub use edit::*;
+pub use fields::*;
 pub use library::*;
 pub use matching::*;
 
