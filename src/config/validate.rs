@@ -60,7 +60,7 @@ pub(crate) fn build(
         warnings: Vec::new(),
     };
     let server = v.server(raw.server);
-    let mut pairs = Vec::new();
+    let mut pairs: Vec<(PathBuf, PathBuf)> = Vec::new();
     for (i, m) in raw.path_map.iter().enumerate() {
         let from = v.absolute(&m.from, "path_map.from");
         let to = v.absolute(&m.to, "path_map.to");
@@ -74,6 +74,22 @@ pub(crate) fn build(
                     &m.from,
                     "this `from` folder is mapped twice",
                     "remove one of the two [[path_map]] entries",
+                );
+            }
+            let to_norm = crate::pathmap::normalize(&to);
+            if let Some((other, _)) = pairs
+                .iter()
+                .find(|(f, t)| {
+                    overlapping_target(f, &crate::pathmap::normalize(t), &from, &to_norm)
+                })
+            {
+                v.error(
+                    &m.to,
+                    &format!(
+                        "this `to` folder overlaps the one mapped from {}: a Plex path there would map back to the wrong local folder",
+                        other.display()
+                    ),
+                    "map each Plex folder from one local folder; remove or change one of the two [[path_map]] entries",
                 );
             }
             pairs.push((from, to));
@@ -333,6 +349,22 @@ impl Checker<'_> {
     }
 }
 
+/// True when two mappings' Plex folders are the same or one holds the
+/// other, and mapping back would not give the same local folder. A nested
+/// pair that agrees (`/data/m`→`/m` and `/data/m/kids`→`/m/kids`) is fine.
+fn overlapping_target(from_a: &Path, to_a: &Path, from_b: &Path, to_b: &Path) -> bool {
+    let agrees = |(fa, ta): (&Path, &Path), (fb, tb): (&Path, &Path)| {
+        tb.strip_prefix(ta).is_ok_and(|rest| fa.join(rest) == fb)
+    };
+    if to_a.starts_with(to_b) {
+        !agrees((from_b, to_b), (from_a, to_a))
+    } else if to_b.starts_with(to_a) {
+        !agrees((from_a, to_a), (from_b, to_b))
+    } else {
+        false
+    }
+}
+
 fn default_url() -> Url {
     Url::parse(DEFAULT_URL).unwrap_or_else(|_| unreachable!("constant URL"))
 }
@@ -507,6 +539,31 @@ requests_per_second = 20
                 );
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicate_or_overlapping_targets_are_errors() {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(f, t)| format!("[[path_map]]\nfrom = \"{f}\"\nto = \"{t}\"\n"))
+                .collect::<String>()
+        };
+        for bad in [
+            map(&[("/data/a", "/movies"), ("/data/b", "/movies")]),
+            map(&[("/data/a", "/movies"), ("/data/b", "/movies/")]),
+            map(&[("/data/a", "/movies"), ("/data/kids", "/movies/kids")]),
+            map(&[("/data/kids", "/movies/kids"), ("/data/a", "/movies")]),
+        ] {
+            let (line, _) = first_error(&bad);
+            assert!(line.contains("overlaps the one mapped from"), "{bad}\n{line}");
+        }
+        for good in [
+            map(&[("/data/a", "/movies"), ("/data/b", "/movies2")]),
+            map(&[("/data/m", "/m"), ("/data/m/kids", "/m/kids")]),
+        ] {
+            assert!(load(&good).is_ok(), "{good}");
         }
     }
 
