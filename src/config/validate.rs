@@ -77,12 +77,9 @@ pub(crate) fn build(
                 );
             }
             let to_norm = crate::pathmap::normalize(&to);
-            if let Some((other, _)) = pairs
-                .iter()
-                .find(|(f, t)| {
-                    overlapping_target(f, &crate::pathmap::normalize(t), &from, &to_norm)
-                })
-            {
+            if let Some((other, _)) = pairs.iter().find(|(f, t)| {
+                overlapping_target(f, &crate::pathmap::normalize(t), &from, &to_norm)
+            }) {
                 v.error(
                     &m.to,
                     &format!(
@@ -557,7 +554,10 @@ requests_per_second = 20
             map(&[("/data/kids", "/movies/kids"), ("/data/a", "/movies")]),
         ] {
             let (line, _) = first_error(&bad);
-            assert!(line.contains("overlaps the one mapped from"), "{bad}\n{line}");
+            assert!(
+                line.contains("overlaps the one mapped from"),
+                "{bad}\n{line}"
+            );
         }
         for good in [
             map(&[("/data/a", "/movies"), ("/data/b", "/movies2")]),
