@@ -80,7 +80,10 @@ fn sim_client(sim: &crate::sim::Simulator) -> Result<PlexClient, CliError> {
 /// that compiled are used.
 fn inputs(args: &ExplainArgs) -> Result<(Vec<Event>, rules::Loaded), CliError> {
     let events = read_events(&args.events)?;
-    let dir = args.rules.clone().unwrap_or_else(rules::default_rules_dir);
+    let dir = super::rules_dir::rules_dir(
+        args.rules.clone(),
+        "metarr-plex explain --rules DIR EVENTS.jsonl",
+    )?;
     let loaded = rules::load_dir(&dir).map_err(|e| CliError::Usage(e.to_string()))?;
     if !loaded.diagnostics.is_empty() {
         eprint!(

@@ -22,6 +22,7 @@ mod map_path;
 mod matching;
 mod output;
 mod queue;
+mod rules_dir;
 mod run;
 mod scan;
 mod schema;
@@ -131,7 +132,16 @@ pub enum Command {
 /// an exit code. Errors are printed as one line (`error: …`), or as
 /// positioned diagnostics for a bad config file.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--json` is global: known before parsing succeeds, so even a parse
+    // error can be reported as JSON.
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return error::parse_error(&e, json),
+    };
     // The daemon and the demo report their work at INFO; one-shot commands
     // print results, so their logs stay quiet unless RUST_LOG asks.
     let level = match cli.command {
@@ -146,13 +156,15 @@ pub fn main() -> ExitCode {
     init_logging(format, level);
     // Checking rules and printing their schema need no config, no runtime and no Plex.
     match &cli.command {
-        Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
+        Command::Check(args) => {
+            return ExitCode::from(check::run(args, cli.config.as_deref(), cli.json));
+        }
         Command::Test(args) => return ExitCode::from(test::run(args, cli.json)),
         Command::Schema => {
             return match schema::run() {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
-                    err.print();
+                    err.report(cli.json);
                     ExitCode::from(err.exit_code())
                 }
             };
@@ -169,10 +181,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let json = cli.json;
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            err.print();
+            err.report(json);
             ExitCode::from(err.exit_code())
         }
     }
@@ -182,7 +195,7 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Check(args) => {
-            return match check::run(args, cli.json) {
+            return match check::run(args, cli.config.as_deref(), cli.json) {
                 0 => Ok(()),
                 rules::EXIT_IO => Err(CliError::Usage("cannot read the rules directory".into())),
                 _ => Err(CliError::Partial("rule files have errors".into())),
