@@ -44,26 +44,30 @@ pub use error::CliError;
 pub use explain::{parse_events, render_explanation};
 pub use test::test_command;
 
+/// The help heading of the options every command takes, listed apart so a
+/// subcommand's `--help` shows its own options first.
+const GLOBAL: &str = "Global options";
+
 /// metarr-plex: react to what happens on a Plex Media Server.
 #[derive(Debug, Parser)]
 #[command(name = "metarr-plex", version, about, long_about = None)]
 pub struct Cli {
     /// Config file (default: $CONFIGURATION_DIRECTORY/config.toml, else
     /// /etc/metarr-plex/config.toml).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// State directory (default: $STATE_DIRECTORY, else /var/lib/metarr-plex).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub state_dir: Option<PathBuf>,
     /// Plex server URL, overriding `url` under `[server]` in the config.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     pub server: Option<String>,
     /// Print JSON for scripts instead of tables.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Log format on stderr (default: journald under systemd, text on a
     /// terminal, JSON otherwise). Levels come from RUST_LOG.
-    #[arg(long, global = true, value_name = "FORMAT")]
+    #[arg(long, global = true, value_name = "FORMAT", help_heading = GLOBAL)]
     pub log_format: Option<crate::logging::LogFormat>,
     /// The subcommand to run.
     #[command(subcommand)]
