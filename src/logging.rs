@@ -179,6 +179,56 @@ pub fn init(format: Option<LogFormat>, default_filter: &str) -> Result<LogFormat
     }
 }
 
+/// Installs a compact text subscriber for a person watching a story (the
+/// demo): time since start instead of a date, no module path, no event ids
+/// and no `false` flags, so each line fits a terminal and the narration
+/// printed between them stays readable. Secrets are scrubbed as in [`init`].
+pub fn init_compact(default_filter: &str) -> Result<(), LoggingError> {
+    let filter_text = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| default_filter.to_owned());
+    let filter = parse_filter(&filter_text)?;
+    let writer = RedactingWriter::new(io::stderr, Redactor::global().clone());
+    let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let name = field.name();
+        let shown = format!("{value:?}");
+        if name == "message" {
+            return write!(w, "{shown}");
+        }
+        if matches!(
+            name,
+            "event" | "event_id" | "run" | "run_id" | "duration_ms" | "requests" | "key"
+        ) || shown == "false"
+            || (name == "outcome" && shown == "\"done\"")
+        {
+            return Ok(());
+        }
+        write!(w, " {name}={shown}")
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(io::stderr().is_terminal())
+                .with_target(false)
+                .with_timer(Elapsed(std::time::Instant::now()))
+                .fmt_fields(fields)
+                .with_writer(writer),
+        )
+        .try_init()
+        .map_err(|_| LoggingError::AlreadySet)
+}
+
+/// Seconds since start with one decimal (`  12.3s`), for [`init_compact`].
+struct Elapsed(std::time::Instant);
+
+impl tracing_subscriber::fmt::time::FormatTime for Elapsed {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(w, "{:>6.1}s", self.0.elapsed().as_secs_f64())
+    }
+}
+
 /// Parses a `RUST_LOG`-style filter; empty means `info`.
 pub fn parse_filter(text: &str) -> Result<EnvFilter, LoggingError> {
     let text = if text.trim().is_empty() { "info" } else { text };

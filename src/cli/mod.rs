@@ -152,12 +152,16 @@ pub fn main() -> ExitCode {
         Command::Run(_) | Command::Demo(_) => "info",
         _ => "warn",
     };
-    // The demo is for a person watching: readable lines unless asked otherwise.
-    let format = match cli.command {
-        Command::Demo(_) => cli.log_format.or(Some(crate::logging::LogFormat::Text)),
-        _ => cli.log_format,
-    };
-    init_logging(format, level);
+    // The demo is for a person watching: short lines between its narration,
+    // unless a format was asked for.
+    match (&cli.command, cli.log_format) {
+        (Command::Demo(_), None) => {
+            if let Err(e) = crate::logging::init_compact(level) {
+                eprintln!("error: {e}");
+            }
+        }
+        (_, format) => init_logging(format, level),
+    }
     // Checking rules and printing their schema need no config, no runtime and no Plex.
     match &cli.command {
         Command::Check(args) => {
