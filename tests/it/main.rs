@@ -10,6 +10,8 @@ mod action_scan;
 mod action_support;
 mod cli;
 mod cli_config;
+mod cli_input;
+mod cli_tools;
 mod client_errors;
 mod client_harness;
 mod client_read;
