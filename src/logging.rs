@@ -371,7 +371,7 @@ struct FieldText(String);
 impl tracing::field::Visit for FieldText {
     fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
         use std::fmt::Write as _;
-        let _ = write!(self.0, "{}={value:?}\n", field.name());
+        let _ = writeln!(self.0, "{}={value:?}", field.name());
     }
 
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
