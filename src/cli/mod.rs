@@ -68,7 +68,7 @@ pub struct Cli {
     /// Log format on stderr (default: journald under systemd, text on a
     /// terminal, JSON otherwise). Levels come from RUST_LOG.
     #[arg(long, global = true, value_name = "FORMAT", help_heading = GLOBAL)]
-    pub log_format: Option<crate::logging::LogFormat>,
+    pub log_format: Option<crate::service::logging::LogFormat>,
     /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
@@ -156,7 +156,7 @@ pub fn main() -> ExitCode {
     // unless a format was asked for.
     match (&cli.command, cli.log_format) {
         (Command::Demo(_), None) => {
-            if let Err(e) = crate::logging::init_compact(level) {
+            if let Err(e) = crate::service::logging::init_compact(level) {
                 eprintln!("error: {e}");
             }
         }
@@ -266,8 +266,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// Logs to stderr in the chosen or detected format; `RUST_LOG` picks levels,
 /// warnings by default so config warnings (inline token, TLS checks off)
 /// show on every run.
-fn init_logging(format: Option<crate::logging::LogFormat>, level: &str) {
-    if let Err(e) = crate::logging::init(format, level) {
+fn init_logging(format: Option<crate::service::logging::LogFormat>, level: &str) {
+    if let Err(e) = crate::service::logging::init(format, level) {
         eprintln!("error: {e}");
     }
 }

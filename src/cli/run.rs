@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use super::{CliError, Context};
 use crate::daemon::{DRAIN_TIMEOUT, Daemon, Options, RulesSource};
-use crate::notify::Notifier;
-use crate::signals::{Request, Signals};
+use crate::service::sd_notify::Notifier;
+use crate::service::signals::{Request, Signals};
 
 /// Options of `run`.
 #[derive(Debug, clap::Args)]

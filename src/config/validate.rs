@@ -10,10 +10,10 @@ use url::Url;
 use super::raw::{self, RawConfig};
 use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::health::HealthSettings;
-use crate::pathmap::PathMap;
-use crate::tls::{TlsSettings, allows_insecure};
-use crate::token::Token;
+use crate::plex::conn::tls::{TlsSettings, allows_insecure};
+use crate::plex::conn::token::Token;
+use crate::plex::pathmap::PathMap;
+use crate::service::health::HealthSettings;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:32400";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,10 +65,10 @@ pub(crate) fn build(
         let from = v.absolute(&m.from, "path_map.from");
         let to = v.absolute(&m.to, "path_map.to");
         if let (Some(from), Some(to)) = (from, to) {
-            let from = crate::pathmap::normalize(&from);
+            let from = crate::plex::pathmap::normalize(&from);
             if raw.path_map[..i]
                 .iter()
-                .any(|o| crate::pathmap::normalize(Path::new(o.from.get_ref())) == from)
+                .any(|o| crate::plex::pathmap::normalize(Path::new(o.from.get_ref())) == from)
             {
                 v.error(
                     &m.from,
@@ -76,9 +76,9 @@ pub(crate) fn build(
                     "remove one of the two [[path_map]] entries",
                 );
             }
-            let to_norm = crate::pathmap::normalize(&to);
+            let to_norm = crate::plex::pathmap::normalize(&to);
             if let Some((other, _)) = pairs.iter().find(|(f, t)| {
-                overlapping_target(f, &crate::pathmap::normalize(t), &from, &to_norm)
+                overlapping_target(f, &crate::plex::pathmap::normalize(t), &from, &to_norm)
             }) {
                 v.error(
                     &m.to,
@@ -309,7 +309,10 @@ impl Checker<'_> {
                 self.error(
                     listen,
                     "`health.listen` must be an IP address and port",
-                    &format!("e.g. listen = \"{}\"", crate::health::DEFAULT_LISTEN),
+                    &format!(
+                        "e.g. listen = \"{}\"",
+                        crate::service::health::DEFAULT_LISTEN
+                    ),
                 );
                 HealthSettings::default()
             }

@@ -45,6 +45,10 @@
 //! [`crate::event::Event`]), `item` ([`ItemFacts`], fetched once per event
 //! when any rule reads it) and each capture group. Everything a rule reads is
 //! checked at load against what its trigger events carry.
+//! Conditions are also type-checked (`typecheck`: `item.year >= "1900"`,
+//! `item.guid.startswith(…)` fail at load, with the CEL spelling), and
+//! templates' filters are looked up in the engine, so a rule that passes
+//! `check` runs.
 //!
 //! The path through this module: [`load_dir`] reads files →
 //! `compile` (spanned TOML → [`CompiledRule`], all findings as
@@ -52,16 +56,18 @@
 //! [`RuleSet::candidates`] → [`RuleSet::evaluate`] → a [`Decision`] with
 //! [`ResolvedAction`]s for the engine.
 //!
-//! Around it: [`explain_event`] says why each rule fired or not;
-//! [`run_tests`] runs the embedded `[[tests]]` and [`explain_on_server`] plans
-//! requests, both through the action executors in recording mode (runner);
-//! [`RuleStore`] holds the running set and swaps in clean reloads.
+//! Around it: [`explain_event`] says why each rule fired or not and
+//! [`RuleStore`] holds the running set and swaps in clean reloads. Running
+//! actions for `test` and `explain` lives above the executors, in
+//! [`crate::tools::runner`].
 
 mod action;
 mod capture;
+mod cel_mistakes;
 mod check;
 mod compile;
 mod condition;
+mod example;
 mod explain;
 mod facts;
 mod load;
@@ -70,13 +76,14 @@ mod reader;
 mod reload;
 mod resolved;
 mod rule;
-mod runner;
 mod schema;
 mod scope;
 mod set;
 mod template;
 mod test_case;
+mod toml_error;
 mod trigger;
+mod typecheck;
 mod vars;
 mod vocab;
 
@@ -98,10 +105,6 @@ pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };
 pub use rule::{CompiledRule, Flow, Mode};
-pub use runner::{
-    TestOutcome, canonical, describe_outcome, describe_skip, explain_on_server, plan_actions,
-    request_line, request_matches, run_test, run_tests,
-};
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};
 pub use template::Template;
