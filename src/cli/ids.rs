@@ -10,24 +10,37 @@
 /// The largest id accepted: Plex's library ids are 32-bit integers.
 const MAX_ITEM_ID: u64 = u32::MAX as u64;
 
-/// A clap value parser for an item id (`ratingKey`): digits only, 1 to
-/// [`MAX_ITEM_ID`]; returned as text, the way ids travel everywhere else.
+/// A clap value parser for an item id (`ratingKey`; collections are items
+/// too): digits only, 1 to [`MAX_ITEM_ID`]; returned as text, the way ids
+/// travel everywhere else.
 pub(crate) fn item_id(text: &str) -> Result<String, String> {
+    checked(text, "item", "an")
+}
+
+/// A clap value parser for a section id (`librarySectionID`), checked like
+/// an item id: it goes into `/library/sections/{id}/…` the same way.
+pub(crate) fn section_id(text: &str) -> Result<String, String> {
+    checked(text, "section", "a")
+}
+
+fn checked(text: &str, what: &str, a: &str) -> Result<String, String> {
     let id = text.trim();
     if id.is_empty() {
-        return Err("the item id is empty; give the item's number (its ratingKey, e.g. 42)".into());
+        return Err(format!(
+            "the {what} id is empty; give the {what}'s number (e.g. 42)"
+        ));
     }
     if !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
-            "`{}` is not an item id: ids are numbers (a ratingKey, e.g. 42)",
+            "`{}` is not {a} {what} id: ids are numbers (e.g. 42)",
             super::output::clean(id)
         ));
     }
     match id.parse::<u64>() {
-        Ok(0) => Err("0 is not an item id: ids start at 1".into()),
+        Ok(0) => Err(format!("0 is not {a} {what} id: ids start at 1")),
         Ok(n) if n <= MAX_ITEM_ID => Ok(n.to_string()),
         _ => Err(format!(
-            "{id} is too large for an item id (at most {MAX_ITEM_ID})"
+            "{id} is too large for {a} {what} id (at most {MAX_ITEM_ID})"
         )),
     }
 }
@@ -52,6 +65,7 @@ mod tests {
             "99999999999999999999999",
         ] {
             assert!(item_id(bad).is_err(), "{bad:?} was accepted");
+            assert!(section_id(bad).is_err(), "{bad:?} was accepted");
         }
     }
 }

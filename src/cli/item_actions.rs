@@ -49,11 +49,15 @@ pub(crate) async fn refresh(ctx: &Context, args: RefreshArgs) -> Result<(), CliE
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// The item id (ratingKey).
-    #[arg(required_unless_present = "section", conflicts_with = "section")]
+    #[arg(
+        required_unless_present = "section",
+        conflicts_with = "section",
+        value_parser = super::ids::item_id
+    )]
     pub id: Option<String>,
     /// Analyze every item of this section instead (and generate preview
     /// thumbnails where the server does).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = super::ids::section_id)]
     pub section: Option<String>,
     /// With `--section`: follow the activity to its end, with progress on stderr.
     #[arg(long, requires = "section")]

@@ -125,9 +125,16 @@ async fn invalid_ids_are_usage_errors_before_any_request() {
         &["match", "4 2", "--tmdb", "603"],
         &["tags", "1e3", "--add", "genre=A"],
         &["poster", "", "/tmp/x.jpg"],
+        &["detect", "abc", "--kind", "intro"],
+        &["analyze", "--section", "abc"],
+        &["collection", "delete", ""],
+        &["collection", "list", "--section", "x"],
     ] {
         let err = env.refused(args).await;
-        assert!(err.contains("<ID>"), "{args:?}: {err}");
+        assert!(
+            err.contains("<ID>") || err.contains("[ID]"),
+            "{args:?}: {err}"
+        );
     }
     assert_eq!(env.sim.requests().len(), requests, "a request reached Plex");
 }
@@ -338,6 +345,8 @@ async fn with_json_errors_are_json_and_every_key_is_snake_case() {
         &["--json", "activities"],
         &["--json", "sessions"],
         &["--json", "agents"],
+        &["--json", "collection", "list", "--section", "1"],
+        &["--json", "detect", &matrix, "--kind", "chapters", "--wait"],
     ] {
         let (code, out, err) = env.run(&env.config, args).await;
         assert_eq!(code, Some(0), "{args:?}{err}");

@@ -42,7 +42,7 @@ fn check_validates_the_config_it_would_run_with() {
         "{err}"
     );
     // The rules were still checked and reported.
-    assert!(out.contains("6 rule files, 0 errors"), "{out}");
+    assert!(out.contains("7 rule files, 0 errors"), "{out}");
     // --config is honoured too; a good config passes.
     let good = conf.path().join("good.toml");
     std::fs::write(&good, "[server]\nurl = \"http://127.0.0.1:32400\"\n").unwrap();
