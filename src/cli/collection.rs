@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::output::{Table, or_dash, outln, print_json};
+use super::output::{Table, or_dash, outln, print_json, print_model_json};
 use super::{CliError, Context};
 use crate::plex::PlexClient;
 use crate::plex::client::CollectionContent;
@@ -25,16 +25,16 @@ pub enum CollectionOp {
     /// The collections of a section (`--section`), or the items of one collection.
     List {
         /// A collection id: list what it holds (a smart one: what its filter selects).
-        #[arg(required_unless_present = "section", conflicts_with = "section")]
+        #[arg(required_unless_present = "section", conflicts_with = "section", value_parser = super::ids::item_id)]
         id: Option<String>,
         /// List this section's collections.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = super::ids::section_id)]
         section: Option<String>,
     },
     /// Create a collection of items (`--item`), or a smart one (`--filter`).
     Create {
         /// The section it lives in.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", value_parser = super::ids::section_id)]
         section: String,
         /// Its title.
         #[arg(long)]
@@ -43,6 +43,7 @@ pub enum CollectionOp {
         #[arg(
             long = "item",
             value_name = "ID",
+            value_parser = super::ids::item_id,
             required_unless_present = "filter",
             conflicts_with = "filter"
         )]
@@ -58,22 +59,25 @@ pub enum CollectionOp {
     /// Add items to a collection.
     Add {
         /// The collection id.
+        #[arg(value_parser = super::ids::item_id)]
         id: String,
         /// The items.
-        #[arg(required = true, value_name = "ITEM")]
+        #[arg(required = true, value_name = "ITEM", value_parser = super::ids::item_id)]
         items: Vec<String>,
     },
     /// Remove items from a collection.
     Remove {
         /// The collection id.
+        #[arg(value_parser = super::ids::item_id)]
         id: String,
         /// The items.
-        #[arg(required = true, value_name = "ITEM")]
+        #[arg(required = true, value_name = "ITEM", value_parser = super::ids::item_id)]
         items: Vec<String>,
     },
     /// Change a collection's title, sort title or summary (locked unless `--no-lock`).
     Edit {
         /// The collection id.
+        #[arg(value_parser = super::ids::item_id)]
         id: String,
         /// A new title.
         #[arg(long)]
@@ -91,6 +95,7 @@ pub enum CollectionOp {
     /// Delete a collection (its items stay).
     Delete {
         /// The collection id.
+        #[arg(value_parser = super::ids::item_id)]
         id: String,
     },
 }
@@ -281,7 +286,7 @@ fn print_items(
     row: impl Fn(&Item) -> Vec<String>,
 ) -> Result<(), CliError> {
     if ctx.json {
-        return print_json(&items);
+        return print_model_json(&items);
     }
     let mut t = Table::new(headers);
     for i in items {

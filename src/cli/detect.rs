@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::job::Job;
-use super::output::{outln, print_json};
+use super::output::{outln, print_model_json};
 use super::{CliError, Context};
 use crate::plex::follow::About;
 use crate::plex::model::Item;
@@ -14,6 +14,7 @@ use crate::plex::request::DetectKind;
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
     /// What to detect: intro, credits, chapters (thumbnails), voice, ads.
     #[arg(long, value_name = "KIND")]
@@ -54,7 +55,7 @@ pub(crate) async fn run(ctx: &Context, args: DetectArgs) -> Result<(), CliError>
         None
     };
     if ctx.json {
-        return print_json(&json!({
+        return print_model_json(&json!({
             "id": args.id,
             "kind": kind,
             "force": args.force,

@@ -11,6 +11,7 @@ use super::{CliError, Context};
 #[derive(Debug, Args)]
 pub struct IdArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
 }
 
@@ -18,6 +19,7 @@ pub struct IdArgs {
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
     /// Re-download metadata even if Plex thinks it is current.
     #[arg(long)]
@@ -47,11 +49,15 @@ pub(crate) async fn refresh(ctx: &Context, args: RefreshArgs) -> Result<(), CliE
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// The item id (ratingKey).
-    #[arg(required_unless_present = "section", conflicts_with = "section")]
+    #[arg(
+        required_unless_present = "section",
+        conflicts_with = "section",
+        value_parser = super::ids::item_id
+    )]
     pub id: Option<String>,
     /// Analyze every item of this section instead (and generate preview
     /// thumbnails where the server does).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = super::ids::section_id)]
     pub section: Option<String>,
     /// With `--section`: follow the activity to its end, with progress on stderr.
     #[arg(long, requires = "section")]
