@@ -8,10 +8,11 @@ use toml::Spanned;
 use url::Url;
 
 use super::raw::{self, RawConfig};
-use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerConfig};
+use super::{Config, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::health::HealthSettings;
 use crate::pathmap::PathMap;
+use crate::plex::notification::DEFAULT_PATH as DEFAULT_NOTIFICATIONS_PATH;
 use crate::tls::{TlsSettings, allows_insecure};
 use crate::token::Token;
 

@@ -204,16 +204,9 @@ pub async fn explain_on_server(
 
 /// The item's metadata, read once (a GET: allowed even read-only).
 async fn fetch_metadata(client: &PlexClient, id: &str) -> Metadata {
-    let req = crate::plex::request::item(id);
-    match client.send_raw(&req).await {
-        Ok(resp) => match resp.json::<serde_json::Value>(&req.endpoint()) {
-            Ok(json) => match ItemFacts::from_metadata(&json) {
-                Some(f) => Metadata::Fetched(Box::new(f)),
-                None => Metadata::Gone,
-            },
-            Err(e) => Metadata::Failed(e.to_string()),
-        },
-        Err(e) if e.is_not_found() => Metadata::Gone,
+    match client.item(id).await {
+        Ok(Some(item)) => Metadata::Fetched(Box::new(ItemFacts::from_item(&item))),
+        Ok(None) => Metadata::Gone,
         Err(e) => Metadata::Failed(e.to_string()),
     }
 }
