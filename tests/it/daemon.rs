@@ -409,3 +409,24 @@ async fn session_playing_at_start_holds_then_releases_when_idle_work() {
     .await;
     rig.stop().await;
 }
+
+/// Plex failing the sessions read at start does not stop the start, and is
+/// not swallowed: a warning says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sessions_read_at_start_is_a_warning_with_its_cause() {
+    let rules = fast_rules();
+    let mut rig = Rig::new(rules.path()).await;
+    rig.sim.inject(RestFault::Status {
+        code: 500,
+        times: 1,
+        path_prefix: Some("/status/sessions".into()),
+    });
+    rig.start().await;
+    assert_eq!(rig.sent("GET", "/status/sessions")[0].status, 500);
+    assert!(crate::log_capture::logged_line_with(&[
+        "\"WARN\"",
+        "Cannot read the playback sessions at start; assuming nobody is watching.",
+        "500",
+    ]));
+    rig.stop().await;
+}
