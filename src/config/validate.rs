@@ -461,6 +461,15 @@ requests_per_second = 20
     }
 
     #[test]
+    fn an_explicit_empty_artwork_roots_is_kept_and_reaches_the_executors() {
+        let c = load("artwork_roots = []\n[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
+        assert!(c.artwork_roots.is_empty(), "{:?}", c.artwork_roots);
+        // The executors take the config's list as it is: uploads are off.
+        let settings = crate::action::ExecutorSettings::from_config(&c);
+        assert!(settings.artwork_roots.is_empty());
+    }
+
+    #[test]
     fn unknown_key_points_at_it_with_a_suggestion() {
         let (line, rendered) = first_error("[server]\nurl = \"http://x:1\"\ntimeot = \"30s\"\n");
         assert!(
