@@ -49,7 +49,7 @@ mod webhook;
 
 pub use files::{ArtworkFiles, DiskFiles, FakeFiles, FileRefusal};
 pub use outcome::ActionOutcome;
-pub use plan::{Canned, Recorder, is_write};
+pub use plan::{Canned, Recorder};
 pub use retry::{RetryPolicy, RunEnd, backoff};
 pub use sequence::{ActionStep, Attempt, Sequencer};
 
@@ -66,12 +66,12 @@ use crate::config::Config;
 use crate::engine::RunId;
 use crate::event::SelfCauses;
 use crate::journal::Journal;
-use crate::metrics::Metrics;
-use crate::pathmap::PathMap;
 use crate::plex::client::{RawResponse, Responder};
+use crate::plex::pathmap::PathMap;
 use crate::plex::scan::ScanOptions;
 use crate::plex::{PlexClient, PlexError, PlexRequest};
 use crate::rules::ResolvedAction;
+use crate::service::metrics::Metrics;
 use outcome::{Step, Stop};
 use pacing::{InFlightGuard, Pacing};
 

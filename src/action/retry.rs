@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::ActionOutcome;
 use super::sequence::Attempt;
-use crate::backoff::Backoff;
 use crate::engine::{Input, Outcome, RunId};
+use crate::plex::backoff::Backoff;
 
 /// The first backoff ceiling between attempts.
 const BASE: Duration = Duration::from_secs(2);

@@ -10,11 +10,11 @@ use url::Url;
 use super::raw::{self, RawConfig};
 use super::{Config, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::health::HealthSettings;
-use crate::pathmap::PathMap;
+use crate::plex::conn::tls::{TlsSettings, allows_insecure};
+use crate::plex::conn::token::Token;
 use crate::plex::notification::DEFAULT_PATH as DEFAULT_NOTIFICATIONS_PATH;
-use crate::tls::{TlsSettings, allows_insecure};
-use crate::token::Token;
+use crate::plex::pathmap::PathMap;
+use crate::service::health::HealthSettings;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:32400";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,10 +66,10 @@ pub(crate) fn build(
         let from = v.absolute(&m.from, "path_map.from");
         let to = v.absolute(&m.to, "path_map.to");
         if let (Some(from), Some(to)) = (from, to) {
-            let from = crate::pathmap::normalize(&from);
+            let from = crate::plex::pathmap::normalize(&from);
             if raw.path_map[..i]
                 .iter()
-                .any(|o| crate::pathmap::normalize(Path::new(o.from.get_ref())) == from)
+                .any(|o| crate::plex::pathmap::normalize(Path::new(o.from.get_ref())) == from)
             {
                 v.error(
                     &m.from,
@@ -302,7 +302,10 @@ impl Checker<'_> {
                 self.error(
                     listen,
                     "`health.listen` must be an IP address and port",
-                    &format!("e.g. listen = \"{}\"", crate::health::DEFAULT_LISTEN),
+                    &format!(
+                        "e.g. listen = \"{}\"",
+                        crate::service::health::DEFAULT_LISTEN
+                    ),
                 );
                 HealthSettings::default()
             }
@@ -461,12 +464,9 @@ requests_per_second = 20
     }
 
     #[test]
-    fn an_explicit_empty_artwork_roots_is_kept_and_reaches_the_executors() {
+    fn an_explicit_empty_artwork_roots_is_kept() {
         let c = load("artwork_roots = []\n[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
         assert!(c.artwork_roots.is_empty(), "{:?}", c.artwork_roots);
-        // The executors take the config's list as it is: uploads are off.
-        let settings = crate::action::ExecutorSettings::from_config(&c);
-        assert!(settings.artwork_roots.is_empty());
     }
 
     #[test]

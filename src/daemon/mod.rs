@@ -42,14 +42,14 @@ use crate::action::{Executor, ExecutorSettings, RetryPolicy, Sequencer};
 use crate::config::Config;
 use crate::engine::{Clock, Command, Driver, EngineHandle, Flow};
 use crate::event::{Event, Normalizer, NormalizerConfig, SelfCauses};
-use crate::health::HealthSettings;
 use crate::journal::Journal;
-use crate::metrics::Metrics;
-use crate::notify::Notifier;
 use crate::plex::PlexClient;
-use crate::plex::listener::{Listener, ListenerConfig, NormalizedPipeline};
 use crate::rules::{RuleSet, RuleStore, RuleWatch, load_dir, load_sources};
 use crate::service::Service;
+use crate::service::health::HealthSettings;
+use crate::service::metrics::Metrics;
+use crate::service::sd_notify::Notifier;
+use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline};
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
@@ -151,7 +151,7 @@ impl Daemon {
             .await
             .map_err(StartError::Health)?;
         let metrics = service.metrics.clone();
-        opts.client.count_in(metrics.clone());
+        opts.client.count_in(Arc::new(metrics.clone()));
         let playing = sessions_at_start(&opts.client).await;
         let engine = start_engine(&journal, !playing.is_empty()).await?;
         let self_causes = SelfCauses::new();
@@ -425,7 +425,7 @@ async fn dispatch_events(
     mut dispatcher: dispatch::Dispatcher,
     mut events: mpsc::Receiver<Event>,
     journal: Journal,
-    heartbeat: crate::heartbeat::Heartbeat,
+    heartbeat: crate::service::heartbeat::Heartbeat,
 ) {
     let mut tick = tokio::time::interval(heartbeat.period());
     loop {

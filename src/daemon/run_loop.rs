@@ -15,7 +15,7 @@ use super::chain::Chains;
 use super::work::Work;
 use crate::action::{ActionContext, RunEnd, Sequencer};
 use crate::engine::{Command, EngineHandle, Run, RunId};
-use crate::metrics::Metrics;
+use crate::service::metrics::Metrics;
 
 /// What the loop needs besides the commands.
 pub(crate) struct RunLoop {

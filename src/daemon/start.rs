@@ -4,10 +4,10 @@
 
 use super::lock::LockError;
 use crate::engine::StoreError;
-use crate::health::HealthError;
 use crate::journal::JournalError;
-use crate::plex::listener::ConnectError;
 use crate::rules::ReloadError;
+use crate::service::health::HealthError;
+use crate::source::listener::ConnectError;
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]

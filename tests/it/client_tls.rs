@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use metarr_plex::identity::ClientIdentity;
+use metarr_plex::plex::conn::identity::ClientIdentity;
+use metarr_plex::plex::conn::tls::TlsSettings;
+use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::plex::{ClientSettings, PlexClient, PlexError};
 use metarr_plex::sim::{SimOptions, Simulator};
-use metarr_plex::tls::TlsSettings;
-use metarr_plex::token::{Token, TokenSource};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -182,7 +182,7 @@ async fn the_websocket_gets_the_same_tls_config() {
 #[tokio::test]
 async fn the_listener_streams_events_over_wss_with_http_1_1_alpn() {
     use metarr_plex::event::{EventName, Normalizer, NormalizerConfig};
-    use metarr_plex::plex::listener::{
+    use metarr_plex::source::listener::{
         Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline,
     };
 

@@ -41,13 +41,13 @@ pub use reconcile::{MemoryWatermark, ReconcileError, ServerView, Snapshot, Water
 pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
 
-use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::event::Event;
-use crate::heartbeat::Heartbeat;
 use crate::plex::PlexClient;
+use crate::plex::backoff::Backoff;
+use crate::plex::conn::token::TokenSource;
 use crate::plex::notification::DEFAULT_PATH;
-use crate::token::TokenSource;
+use crate::service::heartbeat::Heartbeat;
 use beat::Beat;
 use connect::Dialer;
 use outlet::Outlet;
