@@ -50,7 +50,7 @@ mod webhook;
 pub use files::{ArtworkFiles, DiskFiles, FakeFiles, FileRefusal};
 pub use outcome::ActionOutcome;
 pub use plan::{Canned, Recorder};
-pub use retry::{RetryPolicy, RunEnd, backoff};
+pub use retry::{RetryPolicy, RunEnd};
 pub use sequence::{ActionStep, Attempt, Sequencer};
 
 use std::collections::HashSet;

@@ -131,7 +131,7 @@ impl RetryPolicy {
 /// that just failed, 1 for the first): uniform in
 /// `[0, min(5 min, 2 s · 2^(attempt-1))]`, so many runs failing together do
 /// not come back together.
-pub fn backoff(attempt: u32) -> Duration {
+fn backoff(attempt: u32) -> Duration {
     Backoff::new(BASE, CAP)
         .after(attempt.saturating_sub(1))
         .next_delay()

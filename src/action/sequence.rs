@@ -152,11 +152,6 @@ impl Sequencer {
         }
     }
 
-    /// The executor the actions run on.
-    pub fn executor(&self) -> &Executor {
-        &self.executor
-    }
-
     /// Attempt number `attempt` (1 for the first) at run `ctx.run_id`'s
     /// `actions`: from the action the previous attempt failed on, live (or
     /// logged, with `ctx.dry_run`). Each action is logged and counted by
