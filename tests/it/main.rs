@@ -52,6 +52,7 @@ mod rule_tests;
 mod rules;
 mod rules_broken;
 mod rules_matching;
+mod rules_schema;
 mod run_exit;
 mod sim;
 mod sim_shapes;
