@@ -10,14 +10,20 @@
 mod activity;
 mod artwork;
 mod collection;
+mod detect;
 mod edit;
+mod fields;
+mod filter;
 mod library;
 mod matching;
 
 pub use activity::*;
 pub use artwork::*;
 pub use collection::*;
+pub use detect::*;
 pub use edit::*;
+pub use fields::*;
+pub use filter::*;
 pub use library::*;
 pub use matching::*;
 
