@@ -21,12 +21,16 @@
 //!   actions they call for; hot reload.
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
 //!   modes, `when_idle`): a pure, clock-driven core with one timer structure,
-//!   and the loop that persists its decisions and wakes at deadlines.
+//!   and the loop that persists its decisions (through
+//!   [`engine::RunStore`], which the journal implements) and wakes at
+//!   deadlines.
 //! - [`journal`]: the SQLite journal in the state dir: accepted runs with
 //!   their deadlines, cooldowns, upload hashes, watermarks.
 //! - [`action`]: executors — each typed action as the right Plex calls (or a
-//!   webhook, program, log line), with pacing, loop-guard registration,
-//!   retries, dry runs and plans.
+//!   webhook, program, log line), with pacing (the one concurrency limit),
+//!   loop-guard registration, dry runs and plans; and the one run sequencing
+//!   and retry policy ([`action::Sequencer`]), for the daemon and for
+//!   `explain`/`test` alike.
 //! - [`daemon`]: `metarr-plex run`, wiring only: sources → rules → engine →
 //!   actions, with drain and reload.
 //! - [`tools`]: beside the daemon — the rule test runner and `explain`'s

@@ -1,20 +1,27 @@
 //! Executors: turn a [`ResolvedAction`] into the right Plex calls (or a
-//! webhook, a program, a log line), one file per action kind.
+//! webhook, a program, a log line), one file per action kind; and the one
+//! place that sequences a rule's actions and decides on retries.
 //!
 //! - [`Executor::execute`] runs one attempt of one action and reports an
-//!   [`ActionOutcome`]; it never retries by itself. The daemon feeds the
-//!   outcome to [`RetryPolicy::decide`] and the engine (`Input::Retry` /
-//!   `Input::Finished`), so a waiting retry is durable work in the journal.
-//! - Pacing (`pacing.rs`): at most `concurrency` actions at once, one scan per
-//!   section at a time, identical in-flight actions *joined* (the second
-//!   caller waits for the first and gets its outcome). The request-rate
-//!   bucket sits in the client and covers every request.
+//!   [`ActionOutcome`]; it never retries by itself.
+//! - Run sequencing (`sequence.rs`): a rule's actions in order, stopping at
+//!   the first failure. The daemon's [`Sequencer`] resumes a retried run at
+//!   the action that failed; `explain` and `test` plan the same sequence
+//!   ([`Executor::plan_run`]).
+//! - Retries (`retry.rs`): [`RetryPolicy`] (5 attempts; Plex's
+//!   `Retry-After`, else full-jitter backoff from 2 s doubling to a 5 min
+//!   cap) turns an attempt into a [`RunEnd`]. The daemon hands it to the
+//!   engine (`Input::Retry` / `Input::Finished`), so a waiting retry is
+//!   durable work in the journal.
+//! - Pacing (`pacing.rs`): the one concurrency limit (`[scan] parallel`
+//!   actions at once), one scan per section at a time, identical in-flight
+//!   actions *joined* (the second caller waits for the first and gets its
+//!   outcome). The request-rate bucket sits in the client and covers every
+//!   request.
 //! - Loop guard: before touching an item or section the executor registers it
 //!   with [`SelfCauses`], and every `X-Plex-Activity` uuid Plex answers with.
 //! - Dry run and plans ([`Executor::plan`], [`Recorder`], [`Canned`],
 //!   [`FakeFiles`]): the same code with writes recorded, not sent.
-//! - Retries: one attempt per `execute`; [`RetryPolicy`] (5 attempts) and
-//!   [`backoff`] (full jitter, 2 s doubling to a 5 min cap) decide the next.
 //!
 //! Executors, one file each: `scan.rs` (scan, refresh_section), `item.rs`
 //! (refresh, analyze, unmatch), `matching.rs`, `edit.rs`, `tags.rs`,
@@ -38,13 +45,15 @@ mod plan;
 mod raw;
 mod retry;
 mod scan;
+mod sequence;
 mod tags;
 mod webhook;
 
 pub use files::{ArtworkFiles, DiskFiles, FakeFiles, FileRefusal};
 pub use outcome::ActionOutcome;
 pub use plan::{Canned, Recorder};
-pub use retry::{RetryDecision, RetryPolicy, backoff, backoff_ceiling};
+pub use retry::{RetryPolicy, RunEnd};
+pub use sequence::{ActionStep, Attempt, Sequencer};
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -76,11 +85,14 @@ pub struct ExecutorSettings {
     pub path_map: PathMap,
     /// The only folders uploads may read from (canonicalized before use).
     pub artwork_roots: Vec<PathBuf>,
-    /// Actions running at once across all rules (the seed's `parallelScans`).
+    /// Actions running at once across all rules: `[scan] parallel` (the
+    /// seed's `parallelScans`), the daemon's only concurrency limit.
     pub concurrency: usize,
-    /// How scans are run and followed (`parallel`, polling, wait timeout).
-    /// `wait` is normally true: a scan holds its section's lock until its
-    /// activity ends. `full` is ignored (the action decides).
+    /// How scans are followed (polling, wait timeout). `wait` is normally
+    /// true: a scan holds its section's lock until its activity ends.
+    /// `full` is ignored (the action decides), and so is `parallel`: each
+    /// section is scanned under its own lock, one scan at a time, and the
+    /// action as a whole holds one of the `concurrency` slots.
     pub scan: ScanOptions,
     /// How long after touching an item or section its notifications count
     /// as our own (the loop guard's window).
@@ -115,10 +127,6 @@ impl ExecutorSettings {
             path_map: config.path_map.clone(),
             artwork_roots: config.artwork_roots.clone(),
             concurrency: config.scan.parallel,
-            scan: ScanOptions {
-                parallel: config.scan.parallel,
-                ..following_scans()
-            },
             ..ExecutorSettings::default()
         }
     }
@@ -129,6 +137,9 @@ impl ExecutorSettings {
 /// in one section" true across rules, not just "never two requests".
 fn following_scans() -> ScanOptions {
     ScanOptions {
+        // Each `run_scans` call here covers one section, so this number
+        // never limits anything; the executor's slots do.
+        parallel: 1,
         wait: true,
         poll_every: Duration::from_secs(1),
         unseen_grace: Duration::from_secs(10),
@@ -260,42 +271,6 @@ impl Executor {
             m.action_outcome(action.name(), outcome.label());
         }
         outcome
-    }
-
-    /// One attempt at a rule's actions, in order: a skipped action does not
-    /// stop the rest (a missing poster, an item already up to date); the
-    /// first failure does, and is the result (its `retryable` decides the
-    /// retry). A retry runs the whole list again: the actions are idempotent
-    /// or guarded (edit and tags diff, match and upload skip what is done).
-    /// All skipped → `Skipped`; otherwise `Done` with the requests summed.
-    pub async fn execute_all(
-        &self,
-        actions: &[ResolvedAction],
-        ctx: &ActionContext,
-    ) -> ActionOutcome {
-        let (mut requests, mut details, mut any_done) = (0, Vec::new(), false);
-        for action in actions {
-            match self.execute(action, ctx).await {
-                ActionOutcome::Done {
-                    requests: n,
-                    detail,
-                } => {
-                    any_done = true;
-                    requests += n;
-                    details.push(format!("{}: {detail}", action.name()));
-                }
-                ActionOutcome::Skipped { reason } => {
-                    details.push(format!("{}: skipped, {reason}", action.name()))
-                }
-                failed @ ActionOutcome::Failed { .. } => return failed,
-            }
-        }
-        let detail = details.join("; ");
-        if any_done {
-            ActionOutcome::Done { requests, detail }
-        } else {
-            ActionOutcome::Skipped { reason: detail }
-        }
     }
 
     /// Runs `action` with every request recorded and no write sent; reads

@@ -1,37 +1,24 @@
-//! Retries: the backoff between attempts and the policy that decides between
-//! another attempt and the dead-letter list.
+//! The retry policy: what becomes of a run after one attempt at its actions
+//! (finished, failed for good, tried again later, or a dead letter).
 //!
-//! The executor does not loop: it reports one attempt's [`ActionOutcome`].
-//! The daemon asks [`RetryPolicy::decide`] and feeds the engine
-//! `Input::Retry { after }` or `Input::Finished`, so a retry waiting for its
-//! backoff is a journaled run that survives a restart, not a sleeping task.
+//! Nothing here sleeps. The daemon hands a [`RunEnd::Retry`] to the engine
+//! as `Input::Retry { after }`, so a retry waiting for its backoff is a
+//! journaled run that survives a restart, not a sleeping task; the engine
+//! starts it again with the next attempt number.
 
 use std::time::Duration;
 
 use super::ActionOutcome;
-use crate::engine::Outcome;
+use super::sequence::Attempt;
+use crate::engine::{Input, Outcome, RunId};
+use crate::plex::backoff::Backoff;
 
-/// The first backoff ceiling.
+/// The first backoff ceiling between attempts.
 const BASE: Duration = Duration::from_secs(2);
-/// No backoff is longer than this.
+/// No backoff between attempts is longer than this.
 const CAP: Duration = Duration::from_secs(5 * 60);
 
-/// "Full jitter" backoff before attempt `attempt + 1` (`attempt` is the one
-/// that just failed, 1 for the first): uniform in `[0, min(cap, 2 s · 2^(attempt-1))]`,
-/// so many runs failing together do not come back together.
-pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = backoff_ceiling(attempt);
-    let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(fastrand::u64(0..=millis))
-}
-
-/// The upper bound [`backoff`] draws from.
-pub fn backoff_ceiling(attempt: u32) -> Duration {
-    let doublings = attempt.saturating_sub(1).min(16);
-    BASE.saturating_mul(1 << doublings).min(CAP)
-}
-
-/// How many times an action is tried before it goes to the dead letters.
+/// How many times a run is tried before it goes to the dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
@@ -44,84 +31,177 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What to do with a run after one attempt.
+/// How a run's attempt ended, for the engine and the run's log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RetryDecision {
-    /// Report `Input::Finished` with this outcome (and error, for the journal).
-    Finish {
-        outcome: Outcome,
-        error: Option<String>,
+pub enum RunEnd {
+    /// Every action ran: `Ok` when one did something (in this attempt or
+    /// an earlier one) or there were none, `Skipped` when all were skipped.
+    Finished(Outcome),
+    /// An action failed for good (a 4xx, a refused file): the run stops.
+    Failed {
+        /// `action: what went wrong`.
+        error: String,
     },
-    /// Report `Input::Retry { after }`.
-    Retry { after: Duration, error: String },
+    /// A transient failure: try again after `after`, resuming at the action
+    /// that failed.
+    Retry {
+        /// Plex's `Retry-After` when it sent one, else a jittered backoff.
+        after: Duration,
+        /// What went wrong this time.
+        error: String,
+    },
+    /// A transient failure on the last attempt: the run is a dead letter.
+    Dead {
+        /// What went wrong the last time.
+        error: String,
+    },
+}
+
+impl RunEnd {
+    /// A short word for logs and metrics: `ok`, `skipped`, `failed`,
+    /// `retry`, `dead`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            RunEnd::Finished(Outcome::Ok) => "ok",
+            RunEnd::Finished(Outcome::Skipped) => "skipped",
+            RunEnd::Finished(Outcome::Failed) | RunEnd::Failed { .. } => "failed",
+            RunEnd::Retry { .. } => "retry",
+            RunEnd::Dead { .. } => "dead",
+        }
+    }
+
+    /// What the engine is told about run `run_id`.
+    pub fn into_input<P>(self, run_id: RunId) -> Input<P> {
+        match self {
+            RunEnd::Finished(outcome) => Input::Finished {
+                run_id,
+                outcome,
+                error: None,
+            },
+            RunEnd::Failed { error } | RunEnd::Dead { error } => Input::Finished {
+                run_id,
+                outcome: Outcome::Failed,
+                error: Some(error),
+            },
+            RunEnd::Retry { after, error } => Input::Retry {
+                run_id,
+                after,
+                error: Some(error),
+            },
+        }
+    }
 }
 
 impl RetryPolicy {
-    /// After attempt `attempt` (1 for the first) ended with `outcome`: a
-    /// retryable failure is tried again after Plex's `Retry-After` when it
-    /// sent one, else after [`backoff`]; any other failure, or one on the
-    /// last attempt, finishes as failed, which the engine turns into a dead
-    /// letter.
-    pub fn decide(&self, attempt: u32, outcome: &ActionOutcome) -> RetryDecision {
-        match outcome {
-            ActionOutcome::Done { .. } => RetryDecision::Finish {
-                outcome: Outcome::Ok,
-                error: None,
-            },
-            ActionOutcome::Skipped { .. } => RetryDecision::Finish {
-                outcome: Outcome::Skipped,
-                error: None,
-            },
+    /// After attempt number `attempt` (1 for the first) came to `ran`
+    /// (`done_before`: an earlier attempt of the same run did something):
+    /// a retryable failure is tried again after Plex's `Retry-After` when it
+    /// sent one, else after [`backoff`]; any other failure, or a retryable
+    /// one on the last attempt, ends the run failed, which the engine turns
+    /// into a dead letter.
+    pub fn decide(&self, attempt: u32, ran: &Attempt, done_before: bool) -> RunEnd {
+        let Some(failed) = ran.failure() else {
+            let ok = done_before || ran.any_done() || ran.total == 0;
+            return RunEnd::Finished(if ok { Outcome::Ok } else { Outcome::Skipped });
+        };
+        match &failed.outcome {
             ActionOutcome::Failed {
                 error,
                 retryable: true,
                 retry_after,
-            } if attempt < self.max_attempts => RetryDecision::Retry {
+            } if attempt < self.max_attempts => RunEnd::Retry {
                 after: retry_after.unwrap_or_else(|| backoff(attempt)),
                 error: error.clone(),
             },
-            ActionOutcome::Failed { error, .. } => RetryDecision::Finish {
-                outcome: Outcome::Failed,
-                error: Some(error.clone()),
+            ActionOutcome::Failed {
+                error,
+                retryable: true,
+                ..
+            } => RunEnd::Dead {
+                error: error.clone(),
+            },
+            other => RunEnd::Failed {
+                error: format!("{}: {}", failed.action, describe(other)),
             },
         }
+    }
+}
+
+/// "Full jitter" backoff before attempt `attempt + 1` (`attempt` is the one
+/// that just failed, 1 for the first): uniform in
+/// `[0, min(5 min, 2 s · 2^(attempt-1))]`, so many runs failing together do
+/// not come back together.
+fn backoff(attempt: u32) -> Duration {
+    Backoff::new(BASE, CAP)
+        .after(attempt.saturating_sub(1))
+        .next_delay()
+}
+
+fn describe(outcome: &ActionOutcome) -> &str {
+    match outcome {
+        ActionOutcome::Failed { error, .. } => error,
+        ActionOutcome::Skipped { reason } => reason,
+        ActionOutcome::Done { detail, .. } => detail,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::sequence::ActionStep;
+
+    fn ran(outcomes: Vec<ActionOutcome>, total: usize) -> Attempt {
+        Attempt {
+            from: 0,
+            total,
+            steps: outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(index, outcome)| ActionStep {
+                    index,
+                    action: "refresh",
+                    outcome,
+                    requests: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn busy() -> ActionOutcome {
+        ActionOutcome::transient("503")
+    }
 
     #[test]
     fn backoff_grows_to_the_cap_and_stays_under_it() {
-        assert_eq!(backoff_ceiling(1), Duration::from_secs(2));
-        assert_eq!(backoff_ceiling(2), Duration::from_secs(4));
-        assert_eq!(backoff_ceiling(5), Duration::from_secs(32));
-        assert_eq!(backoff_ceiling(9), CAP);
-        assert_eq!(backoff_ceiling(u32::MAX), CAP);
+        let ceiling = |attempt: u32| {
+            Backoff::new(BASE, CAP)
+                .after(attempt.saturating_sub(1))
+                .ceiling()
+        };
+        assert_eq!(ceiling(1), Duration::from_secs(2));
+        assert_eq!(ceiling(2), Duration::from_secs(4));
+        assert_eq!(ceiling(5), Duration::from_secs(32));
+        assert_eq!(ceiling(9), CAP);
+        assert_eq!(ceiling(u32::MAX), CAP);
         for attempt in 1..12 {
             for _ in 0..50 {
-                assert!(backoff(attempt) <= backoff_ceiling(attempt));
+                assert!(backoff(attempt) <= ceiling(attempt));
             }
         }
     }
 
     #[test]
-    fn policy_retries_transient_failures_until_the_last_attempt() {
+    fn transient_failures_are_retried_until_the_last_attempt_then_dead() {
         let policy = RetryPolicy::default();
-        let busy = ActionOutcome::Failed {
-            error: "503".into(),
-            retryable: true,
-            retry_after: None,
-        };
-        assert!(
-            matches!(policy.decide(1, &busy), RetryDecision::Retry { after, .. } if after <= Duration::from_secs(2))
-        );
+        let attempt = ran(vec![busy()], 1);
+        assert!(matches!(
+            policy.decide(1, &attempt, false),
+            RunEnd::Retry { after, .. } if after <= Duration::from_secs(2)
+        ));
         assert_eq!(
-            policy.decide(5, &busy),
-            RetryDecision::Finish {
-                outcome: Outcome::Failed,
-                error: Some("503".into())
+            policy.decide(5, &attempt, false),
+            RunEnd::Dead {
+                error: "503".into()
             }
         );
         let slow = ActionOutcome::Failed {
@@ -130,26 +210,40 @@ mod tests {
             retry_after: Some(Duration::from_secs(30)),
         };
         assert_eq!(
-            policy.decide(2, &slow),
-            RetryDecision::Retry {
+            policy.decide(2, &ran(vec![slow], 1), false),
+            RunEnd::Retry {
                 after: Duration::from_secs(30),
                 error: "429".into()
             }
         );
-        let bad = ActionOutcome::refused("400");
-        assert!(matches!(
-            policy.decide(1, &bad),
-            RetryDecision::Finish {
-                outcome: Outcome::Failed,
-                ..
+    }
+
+    #[test]
+    fn a_refusal_fails_the_run_and_names_the_action() {
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.decide(1, &ran(vec![ActionOutcome::refused("400")], 1), false),
+            RunEnd::Failed {
+                error: "refresh: 400".into()
             }
-        ));
-        assert!(matches!(
-            policy.decide(1, &ActionOutcome::skipped("gone")),
-            RetryDecision::Finish {
-                outcome: Outcome::Skipped,
-                ..
-            }
-        ));
+        );
+    }
+
+    #[test]
+    fn all_skipped_is_skipped_unless_an_earlier_attempt_did_something() {
+        let policy = RetryPolicy::default();
+        let skipped = ran(vec![ActionOutcome::skipped("gone")], 1);
+        assert_eq!(
+            policy.decide(1, &skipped, false),
+            RunEnd::Finished(Outcome::Skipped)
+        );
+        assert_eq!(
+            policy.decide(2, &skipped, true),
+            RunEnd::Finished(Outcome::Ok)
+        );
+        assert_eq!(
+            policy.decide(1, &ran(Vec::new(), 0), false),
+            RunEnd::Finished(Outcome::Ok)
+        );
     }
 }

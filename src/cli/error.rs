@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 
 use crate::config::ConfigError;
+use crate::daemon::StartError;
 use crate::plex::PlexError;
 
 /// A failed command.
@@ -20,6 +21,10 @@ pub enum CliError {
     /// The action could not be done for another reason (exit 1).
     #[error("{0}")]
     Action(String),
+    /// The daemon could not start (exit 2 for rule and config mistakes,
+    /// 1 for a held lock, a broken journal and the like).
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// Some parts of the command failed and were reported already (exit 1).
     #[error("{0}")]
     Partial(String),
@@ -43,6 +48,8 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Config(_) | CliError::Plex(PlexError::Token(_)) => 2,
+            CliError::Start(e) if e.is_usage() => 2,
+            CliError::Start(_) => 1,
             CliError::Plex(_) | CliError::Action(_) | CliError::Partial(_) => 1,
         }
     }
@@ -72,6 +79,7 @@ impl CliError {
             CliError::Plex(PlexError::Token(_)) => "token",
             CliError::Plex(_) => "plex",
             CliError::Action(_) => "action",
+            CliError::Start(_) => "start",
             CliError::Partial(_) => "partial",
         };
         let message = match self {

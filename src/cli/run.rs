@@ -25,7 +25,7 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     let client = ctx.client()?;
     let state_dir = ctx.state_dir()?;
     let mut signals = Signals::install()
-        .map_err(|e| CliError::Usage(format!("cannot install signal handlers: {e}")))?;
+        .map_err(|e| CliError::Action(format!("cannot install signal handlers: {e}")))?;
     let daemon = Daemon::start(Options {
         config: ctx.config.clone(),
         client,
@@ -35,8 +35,7 @@ pub(crate) async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         notifier: Notifier::from_env(),
         listener: None,
     })
-    .await
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    .await?;
     while signals.next().await == Request::Reload {
         tracing::info!("SIGHUP: reloading the rules.");
         reread_config(&ctx.config);

@@ -64,9 +64,6 @@ use crate::service::health::HealthSettings;
 /// `$CONFIGURATION_DIRECTORY` is unset.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/metarr-plex/config.toml";
 
-/// The notification WebSocket path on current Plex servers.
-pub const DEFAULT_NOTIFICATIONS_PATH: &str = "/:/websockets/notifications";
-
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {

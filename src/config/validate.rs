@@ -8,10 +8,11 @@ use toml::Spanned;
 use url::Url;
 
 use super::raw::{self, RawConfig};
-use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerConfig};
+use super::{Config, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::plex::conn::tls::{TlsSettings, allows_insecure};
 use crate::plex::conn::token::Token;
+use crate::plex::notification::DEFAULT_PATH as DEFAULT_NOTIFICATIONS_PATH;
 use crate::plex::pathmap::PathMap;
 use crate::service::health::HealthSettings;
 
@@ -484,6 +485,12 @@ requests_per_second = 20
     fn artwork_roots_default_to_the_mapped_folders() {
         let c = load("[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
         assert_eq!(c.artwork_roots, vec![std::path::PathBuf::from("/a")]);
+    }
+
+    #[test]
+    fn an_explicit_empty_artwork_roots_is_kept() {
+        let c = load("artwork_roots = []\n[[path_map]]\nfrom = \"/a/\"\nto = \"/b\"\n").unwrap();
+        assert!(c.artwork_roots.is_empty(), "{:?}", c.artwork_roots);
     }
 
     #[test]

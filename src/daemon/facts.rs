@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::plex::{PlexClient, PlexError, request};
+use crate::plex::{PlexClient, PlexError};
 use crate::rules::{ItemFacts, MetadataSource};
 
 /// How long fetched facts are reused.
@@ -48,14 +48,11 @@ impl MetadataSource for CachedFacts {
         {
             return Ok(facts.clone());
         }
-        let facts = match self.client.send_raw(&request::item(id)).await {
-            Ok(response) => {
-                let json: serde_json::Value = response.json("/library/metadata")?;
-                ItemFacts::from_metadata(&json)
-            }
-            Err(e) if e.is_not_found() => None,
-            Err(e) => return Err(e),
-        };
+        let facts = self
+            .client
+            .item(id)
+            .await?
+            .map(|item| ItemFacts::from_item(&item));
         if let Ok(mut c) = self.cache.lock() {
             if c.len() >= MAX_CACHED {
                 c.clear();

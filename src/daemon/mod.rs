@@ -1,13 +1,15 @@
 //! `metarr-plex run`: the daemon, wired end to end.
 //!
 //! listener → [`dispatch`] (events → rules → engine inputs) → engine
-//! [`Driver`](crate::engine::Driver) (flow control, journal) → [`executor`]
-//! (actions under the global limit, retries, dead letters) → Plex.
+//! [`Driver`](crate::engine::Driver) (flow control, journal) → [`run_loop`]
+//! (one attempt per started run through [`crate::action::Sequencer`]:
+//! actions in order, retries, dead letters) → Plex.
 //!
 //! - [`work`]: the payload each run carries through the journal.
-//! - [`runner`]: the [`ActionRunner`] seam the action executors plug into.
 //! - [`chain`]: chain depth, the loop guard's last line.
 //! - [`lock`]: one daemon per state dir.
+//! - [`start`](StartError): why a start failed, by kind (the CLI maps it
+//!   to an exit code).
 //!
 //! [`Daemon::start`] returns once config, rules and the engine are up (also
 //! while Plex is down) and READY was sent; [`Daemon::reload`] swaps rules
@@ -15,36 +17,34 @@
 
 mod chain;
 mod dispatch;
-mod executor;
 mod facts;
 pub mod lock;
-pub mod runner;
+mod run_loop;
+mod start;
 mod watermark;
 pub mod work;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-
-use crate::rules::{RuleStore, RuleWatch};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use lock::{LockError, StateLock};
-pub use runner::{ActionContext, ActionOutcome, ActionRunner};
+pub use start::StartError;
 pub use work::Work;
 
-use crate::action::{Executor, ExecutorSettings};
+use crate::action::{Executor, ExecutorSettings, RetryPolicy, Sequencer};
 use crate::config::Config;
-use crate::engine::{Clock, Driver, Flow};
+use crate::engine::{Clock, Command, Driver, EngineHandle, Flow};
 use crate::event::{Normalizer, NormalizerConfig, SelfCauses};
-use crate::journal::{Journal, JournalError, RunState};
+use crate::journal::Journal;
 use crate::plex::PlexClient;
-use crate::rules::{RuleSet, load_dir, load_sources};
+use crate::rules::{RuleSet, RuleStore, RuleWatch, load_dir, load_sources};
 use crate::service::Service;
 use crate::service::health::HealthSettings;
 use crate::service::metrics::Metrics;
@@ -54,6 +54,12 @@ use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline, back
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the start waits for Plex to say who is playing.
+const SESSIONS_AT_START: Duration = Duration::from_secs(5);
+
+/// How often the dispatcher beats and refreshes the queue gauges.
+const DISPATCH_BEAT: Duration = Duration::from_secs(30);
 
 /// Where the rules come from.
 #[derive(Debug, Clone)]
@@ -82,26 +88,6 @@ pub struct Options {
     pub listener: Option<ListenerConfig>,
 }
 
-/// Why the daemon could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The state dir is another daemon's.
-    #[error(transparent)]
-    Lock(#[from] LockError),
-    /// The journal could not be opened.
-    #[error("cannot open the journal: {0}")]
-    Journal(#[from] JournalError),
-    /// The rules could not be loaded or have errors.
-    #[error("{0}")]
-    Rules(String),
-    /// The listener could not be set up.
-    #[error("cannot listen to Plex: {0}")]
-    Listener(String),
-    /// The health endpoint could not bind.
-    #[error("cannot start the health endpoint: {0}")]
-    Health(String),
-}
-
 /// A running daemon.
 pub struct Daemon {
     rules: Arc<ArcSwap<RuleSet>>,
@@ -116,7 +102,7 @@ pub struct Daemon {
     notifier: Notifier,
     /// Stops the listener (first step of a drain).
     stop_listener: CancellationToken,
-    /// Stops the engine loop (after the executor drained).
+    /// Stops the engine loop (after the run loop drained).
     stop_engine: CancellationToken,
     /// Cuts the drain short.
     drain: CancellationToken,
@@ -124,213 +110,97 @@ pub struct Daemon {
     shutdown: CancellationToken,
     listener: JoinHandle<()>,
     dispatcher: JoinHandle<()>,
-    executor: JoinHandle<()>,
+    run_loop: JoinHandle<()>,
     engine: JoinHandle<()>,
     journal: Journal,
     _lock: StateLock,
 }
 
-impl Daemon {
-    /// Starts with the action executors ([`crate::action::Executor`]).
-    pub async fn start(opts: Options) -> Result<Daemon, StartError> {
-        let journal = Journal::open(&opts.state_dir).await?;
-        let self_causes = SelfCauses::new();
-        let mut settings = ExecutorSettings::from_config(&opts.config);
-        settings.artwork_roots = artwork_roots(&opts.config);
-        let runner = Executor::new(
-            opts.client.clone(),
-            settings,
-            self_causes.clone(),
-            Some(journal.clone()),
-        );
-        Daemon::start_with(opts, journal, self_causes, runner).await
-    }
+/// The rules in force and, for a directory, the store that reloads them.
+struct Rules {
+    current: Arc<ArcSwap<RuleSet>>,
+    store: Option<Arc<RuleStore>>,
+}
 
-    /// Starts with any action runner (tests use fakes). `self_causes` must
-    /// be the registry the runner writes what it touches to.
-    pub async fn start_with<R: ActionRunner>(
-        opts: Options,
-        journal: Journal,
-        self_causes: SelfCauses,
-        runner: R,
-    ) -> Result<Daemon, StartError> {
+/// The engine loop, started.
+struct Engine {
+    handle: EngineHandle<Work>,
+    commands: mpsc::Receiver<Command<Work>>,
+    task: JoinHandle<()>,
+    stop: CancellationToken,
+}
+
+impl Daemon {
+    /// Takes the state dir, loads the rules, restores the engine from the
+    /// journal, and starts the run loop, the listener and the dispatcher.
+    pub async fn start(opts: Options) -> Result<Daemon, StartError> {
         let lock = StateLock::acquire(&opts.state_dir)?;
-        let (rules, store) = match &opts.rules {
-            RulesSource::Dir(dir) => {
-                let store =
-                    Arc::new(RuleStore::open(dir).map_err(|e| StartError::Rules(e.to_string()))?);
-                (store.shared(), Some(store))
-            }
-            RulesSource::Embedded(_) => {
-                let rules = load_rules(&opts.rules).map_err(StartError::Rules)?;
-                (Arc::new(ArcSwap::from_pointee(rules)), None)
-            }
-        };
+        let journal = Journal::open(&opts.state_dir).await?;
+        let rules = open_rules(&opts.rules)?;
         tracing::info!(
-            rules = rules.load().rules().len(),
+            rules = rules.current.load().rules().len(),
             dry_run = opts.dry_run,
             "Starting the daemon."
         );
-        // An edit in the rules directory reloads like SIGHUP does. Without
-        // a watch (inotify limits), SIGHUP still works: say so, carry on.
-        let watch = match &store {
-            Some(store) => match store.watch() {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    tracing::warn!(error = %e, "Cannot watch the rules directory; reload with SIGHUP (systemctl reload).");
-                    None
-                }
-            },
-            None => None,
-        };
-
+        let watch = rules.store.as_ref().and_then(watch_rules);
         let shutdown = CancellationToken::new();
         let health = HealthSettings {
             listen: opts.config.health.listen,
         };
         let service = Service::start(opts.notifier.clone(), &health, &shutdown)
             .await
-            .map_err(|e| StartError::Health(e.to_string()))?;
+            .map_err(StartError::Health)?;
         let metrics = service.metrics.clone();
-        opts.client.count_in(std::sync::Arc::new(metrics.clone()));
-
-        // The engine, restored from the journal.
-        let (commands_tx, commands_rx) = mpsc::channel(1024);
-        let (mut driver, engine) = Driver::new(
-            Flow::new(),
-            Some(journal.clone()),
-            Clock::system(),
-            commands_tx,
-        );
-        driver.restore().await?;
-        // Who is watching now: restored `when_idle` runs stay held, and the
-        // dispatcher knows these sessions when their stop arrives.
-        let playing: HashSet<String> =
-            match tokio::time::timeout(Duration::from_secs(5), opts.client.sessions()).await {
-                Ok(Ok(sessions)) => sessions.into_iter().filter_map(|s| s.session_key).collect(),
-                _ => HashSet::new(),
-            };
-        driver.assume_busy(!playing.is_empty());
-        let stop_engine = CancellationToken::new();
-        let engine_task = tokio::spawn(driver.run(stop_engine.clone()));
-
-        // The executor.
+        opts.client.count_in(Arc::new(metrics.clone()));
+        let playing = sessions_at_start(&opts.client).await;
+        let engine = start_engine(&journal, !playing.is_empty()).await?;
+        let self_causes = SelfCauses::new();
         let chains = chain::Chains::default();
         let drain = CancellationToken::new();
-        runner.count_in(metrics.clone());
-        let executor = executor::Executor {
-            runner: Arc::new(runner),
-            engine: engine.clone(),
-            limit: Arc::new(Semaphore::new(opts.config.scan.parallel.max(1))),
+        let run_loop = run_loop::RunLoop {
+            sequencer: Arc::new(sequencer(&opts, &journal, &self_causes, &metrics)),
+            engine: engine.handle.clone(),
             metrics: metrics.clone(),
-            self_causes: self_causes.clone(),
             dry_run: opts.dry_run,
-            progress: Arc::new(Mutex::new(HashMap::new())),
             chains: chains.clone(),
         };
-        let executor_task = tokio::spawn(executor.run(commands_rx, drain.clone()));
-
-        // The listener.
-        let mut listener_config = match opts.listener {
-            Some(c) => c,
-            None => ListenerConfig::from_config(&opts.config, &opts.client),
-        };
-        listener_config.path = opts.config.server.notifications_path.clone();
-        listener_config.filters = opts.config.server.filters.clone();
-        let normalizer = Normalizer::new(NormalizerConfig::default()).with_self_causes(self_causes);
-        let watermark = watermark::JournalWatermark::load(journal.clone()).await;
-        let listener = Listener::new(
-            listener_config,
-            Box::new(NormalizedPipeline::new(normalizer)),
-            Arc::new(opts.client.clone()),
-            Arc::new(watermark),
-        )
-        .map_err(|e| StartError::Listener(e.to_string()))?
-        .with_heartbeat(
-            service
-                .heartbeats
-                .register("listener", Duration::from_secs(30)),
-        );
-        let url = listener.url().clone();
-        let server_url = opts.client.base_url().clone();
-        service.status.follow(listener.state(), move |state| {
-            state.service_status(&server_url)
-        });
-        let metrics_state = metrics.clone();
-        let mut states = listener.state();
-        let metrics_url = opts.client.base_url().clone();
-        tokio::spawn(async move {
-            loop {
-                let phase = states
-                    .borrow_and_update()
-                    .service_status(&metrics_url)
-                    .phase;
-                metrics_state.set_connection_state(phase);
-                if states.changed().await.is_err() {
-                    break;
-                }
-            }
-        });
-        let (events_tx, mut events_rx) = backlog::channel(backlog::DEFAULT_LIMIT);
+        let run_loop = tokio::spawn(run_loop.run(engine.commands, drain.clone()));
+        let listener = build_listener(&opts, &journal, self_causes, &service).await?;
+        let (events_tx, events_rx) = backlog::channel(backlog::DEFAULT_LIMIT);
         let stop_listener = CancellationToken::new();
-        let listener_task = tokio::spawn(listener.run(events_tx, stop_listener.clone()));
-        tracing::info!(url = %url, "Listening to Plex notifications.");
-
-        // The dispatcher.
-        let mut dispatcher = dispatch::Dispatcher {
-            rules: Arc::clone(&rules),
-            engine,
+        tracing::info!(url = %listener.url(), "Listening to Plex notifications.");
+        let listener = tokio::spawn(listener.run(events_tx, stop_listener.clone()));
+        let dispatcher = dispatch::Dispatcher {
+            rules: Arc::clone(&rules.current),
+            engine: engine.handle,
             facts: facts::CachedFacts::new(opts.client.clone()),
             chains,
             metrics: metrics.clone(),
             sessions: playing,
         };
-        let heartbeat = service
-            .heartbeats
-            .register("dispatch", Duration::from_secs(30));
-        let queue_journal = journal.clone();
-        let dispatcher_task = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(heartbeat.period());
-            loop {
-                tokio::select! {
-                    event = events_rx.recv() => {
-                        let Some(event) = event else { break };
-                        heartbeat.beat();
-                        if let Err(e) = dispatcher.handle(event).await {
-                            tracing::error!(error = %e, "The engine stopped; no more events are taken.");
-                            break;
-                        }
-                    }
-                    _ = tick.tick() => {
-                        heartbeat.beat();
-                        if let Ok(records) = queue_journal.list().await {
-                            let dead = records.iter().filter(|r| r.state == RunState::Dead).count();
-                            let done = records.iter().filter(|r| r.state == RunState::Done).count();
-                            dispatcher.metrics.set_queue_depth(records.len() - dead - done);
-                            dispatcher.metrics.set_dead_letters(dead);
-                        }
-                    }
-                }
-            }
-        });
-
+        let dispatcher = tokio::spawn(dispatch_events(
+            dispatcher,
+            events_rx,
+            journal.clone(),
+            service.heartbeats.register("dispatch", DISPATCH_BEAT),
+        ));
         service.ready();
         tracing::info!("Daemon ready.");
         Ok(Daemon {
-            rules,
+            rules: rules.current,
             source: opts.rules,
-            store,
+            store: rules.store,
             _watch: watch,
             service,
             notifier: opts.notifier,
             stop_listener,
-            stop_engine,
+            stop_engine: engine.stop,
             drain,
             shutdown,
-            listener: listener_task,
-            dispatcher: dispatcher_task,
-            executor: executor_task,
-            engine: engine_task,
+            listener,
+            dispatcher,
+            run_loop,
+            engine: engine.task,
             journal,
             _lock: lock,
         })
@@ -393,7 +263,7 @@ impl Daemon {
         self.stop_listener.cancel();
         let _ = self.listener.await;
         let _ = self.dispatcher.await;
-        // The engine stops first so no new run starts; the executor then
+        // The engine stops first so no new run starts; the run loop then
         // waits for the runs it has.
         self.stop_engine.cancel();
         let _ = self.engine.await;
@@ -402,7 +272,7 @@ impl Daemon {
             tokio::time::sleep(bound).await;
             drain.cancel();
         });
-        let _ = self.executor.await;
+        let _ = self.run_loop.await;
         timer.abort();
         self.shutdown.cancel();
         self.service.stopped().await;
@@ -410,17 +280,176 @@ impl Daemon {
     }
 }
 
-/// The artwork roots: the configured ones, else the local side of every path mapping.
-fn artwork_roots(config: &Config) -> Vec<PathBuf> {
-    if !config.artwork_roots.is_empty() {
-        return config.artwork_roots.clone();
+/// The rules, from a directory (through a [`RuleStore`], which reloads)
+/// or embedded (the demo).
+fn open_rules(source: &RulesSource) -> Result<Rules, StartError> {
+    match source {
+        RulesSource::Dir(dir) => {
+            let store = Arc::new(RuleStore::open(dir)?);
+            Ok(Rules {
+                current: store.shared(),
+                store: Some(store),
+            })
+        }
+        RulesSource::Embedded(_) => Ok(Rules {
+            current: Arc::new(ArcSwap::from_pointee(
+                load_rules(source).map_err(StartError::EmbeddedRules)?,
+            )),
+            store: None,
+        }),
     }
-    config
-        .path_map
-        .rules()
-        .iter()
-        .map(|r| r.from.clone())
-        .collect()
+}
+
+/// An edit in the rules directory reloads like SIGHUP does. Without a watch
+/// (inotify limits), SIGHUP still works: say so, carry on.
+fn watch_rules(store: &Arc<RuleStore>) -> Option<RuleWatch> {
+    match store.watch() {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(error = %e, "Cannot watch the rules directory; reload with SIGHUP (systemctl reload).");
+            None
+        }
+    }
+}
+
+/// Who is watching now: restored `when_idle` runs stay held, and the
+/// dispatcher knows these sessions when their stop arrives. Plex being down
+/// is no reason not to start; nobody is assumed to be watching then.
+async fn sessions_at_start(client: &PlexClient) -> HashSet<String> {
+    match tokio::time::timeout(SESSIONS_AT_START, client.sessions()).await {
+        Ok(Ok(sessions)) => sessions.into_iter().filter_map(|s| s.session_key).collect(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "Cannot read the playback sessions at start; assuming nobody is watching.");
+            HashSet::new()
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_s = SESSIONS_AT_START.as_secs(),
+                "Plex did not list the playback sessions in time at start; assuming nobody is watching."
+            );
+            HashSet::new()
+        }
+    }
+}
+
+/// The engine, restored from the journal and running.
+async fn start_engine(journal: &Journal, busy: bool) -> Result<Engine, StartError> {
+    let (commands_tx, commands) = mpsc::channel(1024);
+    let (mut driver, handle) = Driver::new(
+        Flow::new(),
+        Some(journal.clone()),
+        Clock::system(),
+        commands_tx,
+    );
+    driver.restore().await.map_err(StartError::Restore)?;
+    driver.assume_busy(busy);
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(driver.run(stop.clone()));
+    Ok(Engine {
+        handle,
+        commands,
+        task,
+        stop,
+    })
+}
+
+/// The action executors behind the one retry policy, counting into `metrics`.
+fn sequencer(
+    opts: &Options,
+    journal: &Journal,
+    self_causes: &SelfCauses,
+    metrics: &Metrics,
+) -> Sequencer {
+    let executor = Executor::new(
+        opts.client.clone(),
+        ExecutorSettings::from_config(&opts.config),
+        self_causes.clone(),
+        Some(journal.clone()),
+    );
+    executor.count_in(metrics.clone());
+    Sequencer::new(executor, RetryPolicy::default())
+}
+
+/// The notification listener, normalizing into events (with our own
+/// actions' marks from `self_causes`), its state followed by systemd's
+/// STATUS and the connection gauge.
+async fn build_listener(
+    opts: &Options,
+    journal: &Journal,
+    self_causes: SelfCauses,
+    service: &Service,
+) -> Result<Listener, StartError> {
+    let mut config = match &opts.listener {
+        Some(c) => c.clone(),
+        None => ListenerConfig::from_config(&opts.config, &opts.client),
+    };
+    config.path = opts.config.server.notifications_path.clone();
+    config.filters = opts.config.server.filters.clone();
+    let normalizer = Normalizer::new(NormalizerConfig::default()).with_self_causes(self_causes);
+    let watermark = watermark::JournalWatermark::load(journal.clone()).await;
+    let listener = Listener::new(
+        config,
+        Box::new(NormalizedPipeline::new(normalizer)),
+        Arc::new(opts.client.clone()),
+        Arc::new(watermark),
+    )
+    .map_err(StartError::Listener)?
+    .with_heartbeat(service.heartbeats.register("listener", DISPATCH_BEAT));
+    let server_url = opts.client.base_url().clone();
+    service.status.follow(listener.state(), move |state| {
+        state.service_status(&server_url)
+    });
+    follow_connection_gauge(&listener, opts.client.base_url().clone(), &service.metrics);
+    Ok(listener)
+}
+
+/// Keeps the connection-state gauge on the listener's state.
+fn follow_connection_gauge(listener: &Listener, server: url::Url, metrics: &Metrics) {
+    let metrics = metrics.clone();
+    let mut states = listener.state();
+    tokio::spawn(async move {
+        loop {
+            let phase = states.borrow_and_update().service_status(&server).phase;
+            metrics.set_connection_state(phase);
+            if states.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// The dispatcher's task: each event through the rules into the engine;
+/// between events, a heartbeat and the queue gauges (counted by the
+/// journal, not loaded row by row).
+async fn dispatch_events(
+    mut dispatcher: dispatch::Dispatcher,
+    mut events: backlog::Receiver,
+    journal: Journal,
+    heartbeat: crate::service::heartbeat::Heartbeat,
+) {
+    let mut tick = tokio::time::interval(heartbeat.period());
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                heartbeat.beat();
+                if let Err(e) = dispatcher.handle(event).await {
+                    tracing::error!(error = %e, "The engine stopped; no more events are taken.");
+                    break;
+                }
+            }
+            _ = tick.tick() => {
+                heartbeat.beat();
+                match journal.depth().await {
+                    Ok(depth) => {
+                        dispatcher.metrics.set_queue_depth(depth.waiting);
+                        dispatcher.metrics.set_dead_letters(depth.dead);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "Cannot count the queued runs for the metrics."),
+                }
+            }
+        }
+    }
 }
 
 fn load_rules(source: &RulesSource) -> Result<RuleSet, String> {

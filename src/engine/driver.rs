@@ -9,6 +9,7 @@
 //! *before* its sender is acknowledged and before the executor sees them, so
 //! an acknowledged trigger survives `kill -9`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -22,7 +23,7 @@ use super::entry::RunId;
 use super::flow::Flow;
 use super::millis::Millis;
 use super::spec::FlowSpec;
-use crate::journal::{Journal, JournalError};
+use super::store::{RunStore, StoreError};
 
 /// An input to the engine loop.
 #[derive(Debug)]
@@ -76,7 +77,7 @@ pub enum EngineError {
     /// The decision was made but could not be persisted; it lives in memory
     /// only, so the sender should not treat the event as safely accepted.
     #[error("The engine could not persist the run: {0}")]
-    Journal(#[from] JournalError),
+    Store(#[from] StoreError),
 }
 
 type Ack = oneshot::Sender<Result<(), EngineError>>;
@@ -107,13 +108,20 @@ impl<P> EngineHandle<P> {
     }
 }
 
+impl<P> std::fmt::Debug for Driver<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("durable", &self.store.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The engine loop. Build with [`Driver::new`], optionally [`Driver::restore`]
 /// from the journal, then [`Driver::run`].
-#[derive(Debug)]
 pub struct Driver<P> {
     flow: Flow<P>,
     /// `None` runs the engine without durability (`explain`, tests).
-    journal: Option<Journal>,
+    store: Option<Arc<dyn RunStore<P>>>,
     clock: Clock,
     inputs: mpsc::Receiver<(Input<P>, Ack)>,
     /// Start, Cancel and Dropped go to the executor (which logs drops and
@@ -133,10 +141,11 @@ impl<P> Driver<P>
 where
     P: Clone + Serialize + DeserializeOwned + Send + 'static,
 {
-    /// A new loop around `flow`; returns it with the handle that feeds it.
-    pub fn new(
+    /// A new loop around `flow`, persisting to `store` (the journal); returns
+    /// it with the handle that feeds it.
+    pub fn new<S: RunStore<P> + 'static>(
         flow: Flow<P>,
-        journal: Option<Journal>,
+        store: Option<S>,
         clock: Clock,
         commands: mpsc::Sender<Command<P>>,
     ) -> (Driver<P>, EngineHandle<P>) {
@@ -144,7 +153,7 @@ where
         (
             Driver {
                 flow,
-                journal,
+                store: store.map(|s| Arc::new(s) as Arc<dyn RunStore<P>>),
                 clock,
                 inputs,
                 commands,
@@ -153,28 +162,25 @@ where
         )
     }
 
-    /// Rebuilds the flow from the journal: unfinished runs with their
+    /// Rebuilds the flow from the store: unfinished runs with their
     /// deadlines, active cooldowns, and the next free run id. Returns how
     /// many runs were restored.
-    pub async fn restore(&mut self) -> Result<usize, JournalError> {
-        let Some(journal) = &self.journal else {
+    pub async fn restore(&mut self) -> Result<usize, StoreError> {
+        let Some(store) = &self.store else {
             return Ok(0);
         };
         let now = self.clock.now();
-        let (entries, next_id) = journal.load_pending::<P>(now).await?;
-        let cooldowns = journal.cooldowns_active(now).await?;
-        let horizon = now.before(KEEP_DONE);
-        journal.call(move |s| s.prune_done(horizon)).await?;
-        let restored = entries.len();
-        self.flow.reserve_ids_below(next_id);
-        self.flow.restore(entries, now);
-        for (rule, key, until) in cooldowns {
+        let restored = store.restore(now, now.before(KEEP_DONE)).await?;
+        let count = restored.entries.len();
+        self.flow.reserve_ids_below(restored.next_id);
+        self.flow.restore(restored.entries, now);
+        for (rule, key, until) in restored.cooldowns {
             self.flow.restore_cooldown(&rule, &key, until);
         }
-        if restored > 0 {
-            tracing::info!(runs = restored, "Restored accepted runs from the journal.");
+        if count > 0 {
+            tracing::info!(runs = count, "Restored accepted runs from the journal.");
         }
-        Ok(restored)
+        Ok(count)
     }
 
     /// The playback state at start (from `/status/sessions`), to set before
@@ -242,10 +248,10 @@ where
         else {
             return;
         };
-        let Some(journal) = &self.journal else {
+        let Some(store) = &self.store else {
             return;
         };
-        if let Err(e) = journal.note_error(*run_id, error.clone(), now).await {
+        if let Err(e) = store.note_error(*run_id, error.clone(), now).await {
             tracing::error!(run = %run_id, error = %e, "Could not record a run's error in the journal.");
         }
     }
@@ -272,8 +278,8 @@ where
         if commands.is_empty() {
             return Ok(());
         }
-        let persisted = match &self.journal {
-            Some(journal) => journal
+        let persisted = match &self.store {
+            Some(store) => store
                 .apply(commands.clone(), now)
                 .await
                 .map_err(EngineError::from),

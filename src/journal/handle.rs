@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use super::error::JournalError;
 use super::record::RunRecord;
-use super::runs::Finish;
+use super::runs::{Finish, QueueDepth};
 use super::store::Store;
 use super::upload::UploadKind;
 use crate::engine::{Command, Entry, Millis, RunId};
@@ -121,6 +121,11 @@ impl Journal {
     /// [`Store::list`].
     pub async fn list(&self) -> Result<Vec<RunRecord>, JournalError> {
         self.call(|s| s.list()).await
+    }
+
+    /// [`Store::depth`].
+    pub async fn depth(&self) -> Result<QueueDepth, JournalError> {
+        self.call(|s| s.depth()).await
     }
 
     /// [`Store::upload_seen`].

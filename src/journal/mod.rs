@@ -12,13 +12,14 @@
 //! - `watermarks`: named resume points for the listener.
 //!
 //! [`Store`] is the synchronous API (CLI, tests); [`Journal`] is the async
-//! handle the daemon uses. Delivery is at-least-once: a run that was running
+//! handle the daemon uses, and the engine's `RunStore` (`run_store.rs`). Delivery is at-least-once: a run that was running
 //! when the process died runs again, so actions must be idempotent or guarded.
 
 mod cooldown;
 mod error;
 mod handle;
 mod record;
+mod run_store;
 mod runs;
 mod schema;
 mod store;
@@ -28,6 +29,6 @@ mod watermark;
 pub use error::JournalError;
 pub use handle::Journal;
 pub use record::{RunRecord, RunState};
-pub use runs::Finish;
+pub use runs::{Finish, QueueDepth};
 pub use store::{FILE_NAME, Store};
 pub use upload::UploadKind;

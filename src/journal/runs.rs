@@ -115,6 +115,23 @@ impl Store {
         self.select("WHERE state NOT IN ('done', 'dead') ORDER BY id", [])
     }
 
+    /// How many runs wait or run, and how many are dead letters: the queue
+    /// gauges, counted by SQLite over its `(state, id)` index instead of
+    /// loading every row.
+    pub fn depth(&self) -> Result<QueueDepth, JournalError> {
+        let (waiting, dead): (i64, i64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(state NOT IN ('done', 'dead')), 0),
+                    COALESCE(SUM(state = 'dead'), 0) FROM runs",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let count = |n: i64| usize::try_from(n).unwrap_or(0);
+        Ok(QueueDepth {
+            waiting: count(waiting),
+            dead: count(dead),
+        })
+    }
+
     /// The dead-letter list, oldest first: `queue dead`.
     pub fn dead(&self) -> Result<Vec<RunRecord>, JournalError> {
         self.select("WHERE state = 'dead' ORDER BY id", [])
@@ -194,6 +211,16 @@ impl Store {
         let rows = stmt.query_map(args, read_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
+}
+
+/// The queue gauges' numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueDepth {
+    /// Runs not finished: waiting for a deadline, a slot, idle playback, or
+    /// running.
+    pub waiting: usize,
+    /// Dead letters.
+    pub dead: usize,
 }
 
 /// The columns of one upsert, already encoded.

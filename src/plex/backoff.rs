@@ -1,5 +1,6 @@
 //! Full-jitter exponential backoff, shared by everything that retries against
-//! Plex (the notification listener, action retries).
+//! Plex (the notification listener, action retries: see
+//! `action::RetryPolicy`).
 //!
 //! "Full jitter" draws each delay uniformly from `[0, min(cap, base · 2ⁿ)]`:
 //! many clients that lost the same server at the same moment spread out
@@ -39,6 +40,14 @@ impl Backoff {
             rng: fastrand::Rng::with_seed(seed),
             ..Backoff::new(base, cap)
         }
+    }
+
+    /// The same backoff as if `failures` attempts had already been counted:
+    /// for retries whose count lives elsewhere (an action run's attempt
+    /// number is journaled, so it survives a restart; this value does not).
+    pub fn after(mut self, failures: u32) -> Backoff {
+        self.attempt = failures;
+        self
     }
 
     /// The ceiling the next delay is drawn under: `min(cap, base · 2ⁿ)`.

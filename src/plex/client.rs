@@ -281,17 +281,8 @@ impl PlexClient {
     }
 
     fn headers(&self, token: &Token) -> Result<HeaderMap, PlexError> {
-        let id = &self.inner.identity;
         let mut h = HeaderMap::new();
-        let pairs = [
-            ("x-plex-client-identifier", id.client_id.as_str()),
-            ("x-plex-product", id.product.as_str()),
-            ("x-plex-version", id.version.as_str()),
-            ("x-plex-device", id.device.as_str()),
-            ("x-plex-device-name", id.device.as_str()),
-            ("x-plex-platform", id.platform.as_str()),
-        ];
-        for (name, value) in pairs {
+        for (name, value) in self.inner.identity.headers() {
             if let Ok(v) = HeaderValue::from_str(value) {
                 h.insert(HeaderName::from_static(name), v);
             }

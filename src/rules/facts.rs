@@ -12,7 +12,7 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::plex::id::id_from_value;
+use crate::plex::model::{Item, Tag};
 
 /// What rules can read about an item once its metadata is fetched.
 ///
@@ -53,66 +53,42 @@ pub struct ItemFacts {
 }
 
 impl ItemFacts {
-    /// Builds facts from a `/library/metadata/{id}` response (the whole
-    /// `MediaContainer` or one `Metadata[]` entry). `None` when it holds no item.
-    pub fn from_metadata(json: &Value) -> Option<ItemFacts> {
-        let entry = match json.pointer("/MediaContainer/Metadata/0") {
-            Some(e) => e,
-            None if json.get("ratingKey").is_some() => json,
-            None => return None,
-        };
-        let text = |k: &str| {
-            entry
-                .get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let files: Vec<String> = array(entry, "Media")
-            .flat_map(|m| array(m, "Part"))
-            .filter_map(|p| p.get("file").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        let folder = files.first().and_then(|f| parent_of(f)).or_else(|| {
-            array(entry, "Location")
-                .find_map(|l| l.get("path").and_then(Value::as_str))
-                .map(str::to_owned)
-        });
-        let guids = array(entry, "Guid")
-            .filter_map(|g| g.get("id").and_then(Value::as_str))
-            .filter_map(|g| g.split_once("://"))
-            .map(|(provider, id)| (provider.to_owned(), id.to_owned()))
-            .collect();
-        Some(ItemFacts {
-            id: entry.get("ratingKey").and_then(id_from_value)?,
-            kind: text("type"),
-            title: text("title"),
-            year: entry.get("year").and_then(Value::as_i64),
-            guid: text("guid"),
-            guids,
+    /// What rules see of `item`, as the client read it
+    /// ([`crate::plex::PlexClient::item`]): one model of Plex's answer,
+    /// not a second reading of its JSON.
+    pub fn from_item(item: &Item) -> ItemFacts {
+        let files: Vec<String> = item.files().map(str::to_owned).collect();
+        let folder = files
+            .first()
+            .and_then(|f| parent_of(f))
+            .or_else(|| item.locations.first().map(|l| l.path.clone()));
+        let tags = |list: &[Tag]| list.iter().map(|t| t.tag.clone()).collect();
+        ItemFacts {
+            id: item.rating_key.clone(),
+            kind: item.kind.clone(),
+            title: item.title.clone(),
+            year: item.year.map(i64::from),
+            guid: item.guid.clone().unwrap_or_default(),
+            guids: item
+                .guids
+                .iter()
+                .filter_map(|g| g.id.split_once("://"))
+                .map(|(provider, id)| (provider.to_owned(), id.to_owned()))
+                .collect(),
             files,
             folder,
-            labels: tags(entry, "Label"),
-            collections: tags(entry, "Collection"),
-            genres: tags(entry, "Genre"),
-            section_id: entry
-                .get("librarySectionID")
-                .and_then(id_from_value)
-                .or_else(|| {
-                    json.pointer("/MediaContainer/librarySectionID")
-                        .and_then(id_from_value)
-                }),
-            section_title: entry
-                .get("librarySectionTitle")
-                .or_else(|| json.pointer("/MediaContainer/librarySectionTitle"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        })
+            labels: tags(&item.labels),
+            collections: tags(&item.collections),
+            genres: tags(&item.genres),
+            section_id: item.library_section_id.clone(),
+            section_title: item.library_section_title.clone(),
+        }
     }
 }
 
 impl ItemFacts {
     /// The `/library/metadata/{id}` answer these facts come from: the
-    /// inverse of [`ItemFacts::from_metadata`], so a rule test's `item`
+    /// inverse of [`ItemFacts::from_item`], so a rule test's `item`
     /// can answer the executors' own reads of the item.
     pub fn to_metadata(&self) -> Value {
         let tags = |list: &[String]| -> Vec<Value> {
@@ -174,16 +150,6 @@ pub trait MetadataSource: Send + Sync {
     ) -> impl Future<Output = Result<Option<ItemFacts>, Self::Error>> + Send;
 }
 
-fn array<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    v.get(key).and_then(Value::as_array).into_iter().flatten()
-}
-
-fn tags(v: &Value, key: &str) -> Vec<String> {
-    array(v, key)
-        .filter_map(|t| t.get("tag").and_then(Value::as_str).map(str::to_owned))
-        .collect()
-}
-
 /// The folder of a Plex file path; Plex on Windows uses backslashes.
 fn parent_of(file: &str) -> Option<String> {
     let cut = file.rfind(['/', '\\'])?;
@@ -197,6 +163,16 @@ fn parent_of(file: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plex::model::MediaContainer;
+
+    /// Facts from a `/library/metadata/{id}` body, the way the client reads it.
+    fn facts_of(json: &Value) -> Option<ItemFacts> {
+        let body = json.get("MediaContainer")?.clone();
+        let container: MediaContainer = serde_json::from_value(body).ok()?;
+        container
+            .into_first_item()
+            .map(|i| ItemFacts::from_item(&i))
+    }
 
     #[test]
     fn facts_come_from_a_real_metadata_response() {
@@ -204,7 +180,7 @@ mod tests {
             "../../tests/fixtures/rest/library_metadata_108__plex-api-rs.json"
         ))
         .unwrap();
-        let facts = ItemFacts::from_metadata(&json).unwrap();
+        let facts = facts_of(&json).unwrap();
         assert_eq!(facts.id, "108");
         assert_eq!(facts.kind, "movie");
         assert_eq!(facts.year, Some(2002));
@@ -232,16 +208,13 @@ mod tests {
             section_id: Some("1".into()),
             section_title: Some("Movies".into()),
         };
-        assert_eq!(
-            ItemFacts::from_metadata(&facts.to_metadata()),
-            Some(facts.clone())
-        );
+        assert_eq!(facts_of(&facts.to_metadata()), Some(facts.clone()));
         let show = ItemFacts {
             files: Vec::new(),
             folder: Some("/tv/Severance".into()),
             ..facts
         };
-        assert_eq!(ItemFacts::from_metadata(&show.to_metadata()), Some(show));
+        assert_eq!(facts_of(&show.to_metadata()), Some(show));
     }
 
     #[test]

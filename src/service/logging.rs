@@ -11,9 +11,9 @@
 //! defence, the text and JSON writers scrub every secret registered with
 //! [`Redactor::add`] from each line before it leaves the process.
 
+pub use crate::plex::conn::secrets::Redactor;
 use std::io::{self, IsTerminal, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::{Arc, OnceLock, RwLock};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -282,72 +282,6 @@ where
         .with_writer(writer)
 }
 
-/// Secrets that must never appear in a log line, however they got there.
-///
-/// Cloning shares the list. Values shorter than 8 characters are ignored:
-/// scrubbing them would mangle ordinary words and no real token is that short.
-#[derive(Clone, Default)]
-pub struct Redactor {
-    /// The registered secrets; read on every line, written rarely.
-    secrets: Arc<RwLock<Vec<String>>>,
-}
-
-impl std::fmt::Debug for Redactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let count = self.secrets.read().map(|s| s.len()).unwrap_or(0);
-        f.debug_struct("Redactor").field("secrets", &count).finish()
-    }
-}
-
-impl Redactor {
-    /// The redactor the process-wide log writers consult.
-    pub fn global() -> &'static Redactor {
-        static GLOBAL: OnceLock<Redactor> = OnceLock::new();
-        GLOBAL.get_or_init(Redactor::default)
-    }
-
-    /// Registers a secret. Every [`crate::plex::conn::token::Token`]
-    /// registers itself with [`Redactor::global`] when it is made, so no
-    /// caller can forget. Its percent-encoded form is registered too: a URL
-    /// that carried it in a query would show it that way.
-    pub fn add(&self, secret: &crate::plex::conn::token::Token) {
-        let value = secret.expose();
-        if value.len() < 8 {
-            return;
-        }
-        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-        if let Ok(mut secrets) = self.secrets.write() {
-            for form in [value.to_owned(), encoded] {
-                if !secrets.contains(&form) {
-                    secrets.push(form);
-                }
-            }
-        }
-    }
-
-    /// True when `text` holds a registered secret.
-    pub fn holds_secret(&self, text: &str) -> bool {
-        self.secrets
-            .read()
-            .is_ok_and(|s| s.iter().any(|secret| text.contains(secret.as_str())))
-    }
-
-    /// `line` with every registered secret replaced by `<redacted>`; borrowed
-    /// untouched when there is nothing to hide.
-    pub fn scrub<'a>(&self, line: &'a str) -> std::borrow::Cow<'a, str> {
-        let Ok(secrets) = self.secrets.read() else {
-            return std::borrow::Cow::Borrowed(line);
-        };
-        let mut out = std::borrow::Cow::Borrowed(line);
-        for secret in secrets.iter() {
-            if out.contains(secret.as_str()) {
-                out = std::borrow::Cow::Owned(out.replace(secret.as_str(), "<redacted>"));
-            }
-        }
-        out
-    }
-}
-
 /// A per-layer filter that drops every event one of whose fields holds a
 /// registered secret; for outputs that cannot be scrubbed as text (journald).
 #[derive(Debug, Clone)]
@@ -441,6 +375,7 @@ impl<W: Write> Write for Scrubbing<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     const JOURNAL: StreamId = StreamId { dev: 25, ino: 1234 };
     const OTHER: StreamId = StreamId { dev: 25, ino: 99 };
@@ -492,7 +427,7 @@ mod tests {
     fn an_event_holding_a_secret_never_reaches_an_unscrubbable_output() {
         use std::sync::Mutex;
         let redactor = Redactor::default();
-        redactor.add(&crate::plex::conn::token::Token::new("zq-no-secrets-77a1").unwrap());
+        redactor.add("zq-no-secrets-77a1");
         let seen = Arc::new(Mutex::new(Vec::<String>::new()));
         let sink = seen.clone();
         let layer = tracing_subscriber::fmt::layer()
@@ -528,8 +463,8 @@ mod tests {
     #[test]
     fn scrub_replaces_registered_secrets_only() {
         let r = Redactor::default();
-        r.add(&crate::plex::conn::token::Token::new("abcdefgh12345678").unwrap());
-        r.add(&crate::plex::conn::token::Token::new("short").unwrap());
+        r.add("abcdefgh12345678");
+        r.add("short");
         assert_eq!(r.scrub("x=abcdefgh12345678;"), "x=<redacted>;");
         assert_eq!(r.scrub("a short word"), "a short word");
     }

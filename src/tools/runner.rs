@@ -197,24 +197,18 @@ pub async fn explain_on_server(
 
 /// The item's metadata, read once (a GET: allowed even read-only).
 async fn fetch_metadata(client: &PlexClient, id: &str) -> Metadata {
-    let req = crate::plex::request::item(id);
-    match client.send_raw(&req).await {
-        Ok(resp) => match resp.json::<serde_json::Value>(&req.endpoint()) {
-            Ok(json) => match ItemFacts::from_metadata(&json) {
-                Some(f) => Metadata::Fetched(Box::new(f)),
-                None => Metadata::Gone,
-            },
-            Err(e) => Metadata::Failed(e.to_string()),
-        },
-        Err(e) if e.is_not_found() => Metadata::Gone,
+    match client.item(id).await {
+        Ok(Some(item)) => Metadata::Fetched(Box::new(ItemFacts::from_item(&item))),
+        Ok(None) => Metadata::Gone,
         Err(e) => Metadata::Failed(e.to_string()),
     }
 }
 
-/// Runs each action in recording mode (reads answered by `env.reads`, or
-/// by the executor's server when `None`; writes recorded, never sent),
-/// filling in its requests and outcome. Stops at the first failure, as a
-/// run does.
+/// Plans the actions in recording mode (reads answered by `env.reads`, or
+/// by the executor's server when `None`; writes recorded, never sent), in
+/// the order and with the stop-at-the-first-failure a run has (the same
+/// sequencing, [`Executor::plan_run`]), filling in each one's requests and
+/// outcome.
 pub async fn plan_actions(
     executor: &Executor,
     env: &PlanEnv,
@@ -230,22 +224,22 @@ pub async fn plan_actions(
         event: serde_json::to_value(event).unwrap_or_default(),
         dry_run: true,
     };
-    let mut failed = false;
-    for plan in plans.iter_mut() {
-        if failed {
+    let actions: Vec<_> = plans.iter().map(|p| p.action.clone()).collect();
+    let attempt = executor.plan_run(&actions, &ctx, env).await;
+    for (index, plan) in plans.iter_mut().enumerate() {
+        let Some(step) = attempt.steps.iter().find(|s| s.index == index) else {
             plan.outcome = "not run: an earlier action failed".to_owned();
             continue;
-        }
-        let (result, requests) = executor.plan(&plan.action, &ctx, env).await;
-        plan.requests = requests
+        };
+        plan.requests = step
+            .requests
             .iter()
             .map(|r| PlannedRequest {
                 request: request_line(r),
                 write: r.is_write(),
             })
             .collect();
-        plan.outcome = describe_outcome(&result);
-        failed = matches!(result, ActionOutcome::Failed { .. });
+        plan.outcome = describe_outcome(&step.outcome);
     }
 }
 

@@ -276,3 +276,43 @@ async fn a_url_upload_passes_the_url_and_locks() {
     let out = r.exec.execute(&bad, &r.ctx(&id)).await;
     assert!(refused(&out, "not an http"), "{out:?}");
 }
+
+/// The executors take `artwork_roots` from the config as it is: unset, the
+/// mapped folders; an explicit `[]`, nowhere (uploads are off).
+#[tokio::test]
+async fn an_explicit_empty_artwork_roots_turns_uploads_off() {
+    use metarr_plex::action::{Executor, ExecutorSettings};
+    use metarr_plex::config::Config;
+    use metarr_plex::event::SelfCauses;
+    use metarr_plex::plex::conn::identity::ClientIdentity;
+
+    let r = rig().await;
+    let id = r.id(ARRIVAL);
+    let poster = r.local(&format!("{ARRIVAL_DIR}/poster.jpg"));
+    write(&poster, &jpeg(b"roots"));
+    let executor = |roots_line: &str| {
+        let text = format!(
+            "{roots_line}\n[server]\nurl = \"{}\"\ntoken = \"{}\"\n\n[[path_map]]\nfrom = \"{}\"\nto = \"/data/media\"\n",
+            r.sim.url(),
+            r.sim.token(),
+            r.dir.path().join("media").display()
+        );
+        let config = Config::from_str_at(&r.dir.path().join("config.toml"), &text).unwrap();
+        let client = config.client(ClientIdentity::new("roots-test")).unwrap();
+        Executor::new(
+            client,
+            ExecutorSettings::from_config(&config),
+            SelfCauses::new(),
+            None,
+        )
+    };
+    let action = upload(&id, ImageKind::Poster, "poster.jpg", IfMissing::Fail);
+    let off = executor("artwork_roots = []")
+        .execute(&action, &r.ctx(&id))
+        .await;
+    assert!(refused(&off, "outside the artwork roots"), "{off:?}");
+    assert_eq!(posts(&r), 0);
+    let on = executor("").execute(&action, &r.ctx(&id)).await;
+    assert!(matches!(on, ActionOutcome::Done { .. }), "{on:?}");
+    assert_eq!(posts(&r), 1);
+}

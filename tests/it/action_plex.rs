@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use metarr_plex::action::ActionOutcome;
+use metarr_plex::action::{ActionContext, ActionOutcome, RunEnd};
+use metarr_plex::engine::Outcome;
 use metarr_plex::rules::{MatchTarget, ResolvedAction, TagChange};
 
 use super::action_support::*;
@@ -406,10 +407,17 @@ async fn a_rules_actions_run_in_order_and_stop_at_the_first_failure() {
         },
         ResolvedAction::Analyze { item: id.clone() },
     ];
-    let out = r.exec.execute_all(&actions, &r.ctx(&id)).await;
-    assert!(
-        matches!(&out, ActionOutcome::Done { detail, .. } if detail.contains("upload_poster: skipped")),
-        "{out:?}"
+    // Each run is new (its own id): nothing is resumed between them.
+    let runs = r.sequencer();
+    let ctx = |run: u64| ActionContext {
+        run_id: metarr_plex::engine::RunId(run),
+        ..r.ctx(&id)
+    };
+    let out = runs.attempt(1, &actions, &ctx(1)).await;
+    assert_eq!(
+        out,
+        RunEnd::Finished(Outcome::Ok),
+        "the poster is skipped, the rest goes on"
     );
     let w: Vec<String> = writes(&r.sim).iter().map(|q| q.path.clone()).collect();
     assert_eq!(
@@ -427,20 +435,14 @@ async fn a_rules_actions_run_in_order_and_stop_at_the_first_failure() {
         times: 1,
         path_prefix: Some(format!("/library/metadata/{id}/analyze")),
     });
-    let out = r.exec.execute_all(&actions, &r.ctx(&id)).await;
+    let out = runs.attempt(1, &actions, &ctx(2)).await;
     assert!(
-        matches!(
-            out,
-            ActionOutcome::Failed {
-                retryable: false,
-                ..
-            }
-        ),
+        matches!(&out, RunEnd::Failed { error } if error.starts_with("analyze: ")),
         "{out:?}"
     );
     let w = writes(&r.sim);
     assert_eq!(w.len(), 1, "{w:#?}");
     // Nothing to do at all: skipped.
-    let out = r.exec.execute_all(&actions[..2], &r.ctx(&id)).await;
-    assert!(matches!(out, ActionOutcome::Skipped { .. }), "{out:?}");
+    let out = runs.attempt(1, &actions[..2], &ctx(3)).await;
+    assert_eq!(out, RunEnd::Finished(Outcome::Skipped));
 }

@@ -1,39 +1,37 @@
-//! Retries under injected faults: 429 (its `Retry-After` honoured), 500 and
-//! a refused port are retried and the work is done exactly once in the
-//! simulator's state; a 4xx is not retried; the last attempt dead-letters.
+//! Retries under injected faults, through the daemon's own path
+//! ([`Sequencer::attempt`]; the test waits what it says, as the engine
+//! would): 429 (its `Retry-After` honoured), 500 and a refused port are
+//! retried and the work is done exactly once in the simulator's state; a
+//! retry resumes at the failed action; a 4xx is not retried; the last
+//! attempt dead-letters.
 
 use std::time::Duration;
 
-use metarr_plex::action::{ActionContext, ActionOutcome, Executor, RetryDecision, RetryPolicy};
+use metarr_plex::action::{ActionContext, RunEnd, Sequencer};
 use metarr_plex::engine::Outcome;
-use metarr_plex::rules::{IfMissing, ImageKind, ImageSource, ResolvedAction};
+use metarr_plex::rules::{IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction};
 use metarr_plex::sim::RestFault;
 
 use super::action_support::*;
 
 const ARRIVAL_DIR: &str = "/data/media/movies/Arrival (2016) {tmdb-329865}";
 
-/// Runs `action` the way the daemon does: attempt, ask the policy, wait
-/// what it says (at least `min_wait`), again. Returns every outcome and
-/// every wait asked for.
+/// Runs `actions` the way the daemon does: an attempt, then the wait the
+/// policy asked for (at least `min_wait`), again, until the run ends.
+/// Returns every attempt's end.
 async fn with_retries(
-    exec: &Executor,
-    action: &ResolvedAction,
+    runs: &Sequencer,
+    actions: &[ResolvedAction],
     ctx: &ActionContext,
     min_wait: Duration,
-) -> (Vec<ActionOutcome>, Vec<Duration>, RetryDecision) {
-    let policy = RetryPolicy::default();
-    let (mut outcomes, mut waits) = (Vec::new(), Vec::new());
+) -> Vec<RunEnd> {
+    let mut ends = Vec::new();
     for attempt in 1.. {
-        let out = exec.execute(action, ctx).await;
-        let decision = policy.decide(attempt, &out);
-        outcomes.push(out);
-        match decision {
-            RetryDecision::Retry { after, .. } => {
-                waits.push(after);
-                tokio::time::sleep(after.max(min_wait)).await;
-            }
-            finish => return (outcomes, waits, finish),
+        let end = runs.attempt(attempt, actions, ctx).await;
+        ends.push(end.clone());
+        match end {
+            RunEnd::Retry { after, .. } => tokio::time::sleep(after.max(min_wait)).await,
+            _ => return ends,
         }
     }
     unreachable!()
@@ -62,11 +60,8 @@ fn uploaded_posters(r: &Rig, id: &str) -> usize {
     })
 }
 
-fn finished_ok() -> RetryDecision {
-    RetryDecision::Finish {
-        outcome: Outcome::Ok,
-        error: None,
-    }
+fn finished_ok() -> RunEnd {
+    RunEnd::Finished(Outcome::Ok)
 }
 
 #[tokio::test]
@@ -79,14 +74,13 @@ async fn a_429_is_retried_after_its_retry_after() {
         times: 1,
         path_prefix: Some(format!("/library/metadata/{id}/posters")),
     });
-    let (outcomes, waits, end) = with_retries(&r.exec, &action, &r.ctx(&id), Duration::ZERO).await;
-    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    let ends = with_retries(&r.sequencer(), &[action], &r.ctx(&id), Duration::ZERO).await;
+    assert_eq!(ends.len(), 2, "{ends:?}");
     assert!(matches!(
-        outcomes[0],
-        ActionOutcome::Failed { retryable: true, retry_after: Some(d), .. } if d == Duration::from_secs(1)
+        &ends[0],
+        RunEnd::Retry { after, .. } if *after == Duration::from_secs(1)
     ));
-    assert_eq!(waits, [Duration::from_secs(1)]);
-    assert_eq!(end, finished_ok());
+    assert_eq!(ends[1], finished_ok());
     assert_eq!(uploaded_posters(&r, &id), 1);
     let posts = r
         .sim
@@ -108,18 +102,13 @@ async fn a_500_after_the_upload_finishes_the_work_without_a_second_upload() {
         times: 1,
         path_prefix: Some("/library/sections/1/all".into()),
     });
-    let (outcomes, waits, end) = with_retries(&r.exec, &action, &r.ctx(&id), Duration::ZERO).await;
-    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
-    assert!(matches!(
-        outcomes[0],
-        ActionOutcome::Failed {
-            retryable: true,
-            retry_after: None,
-            ..
-        }
-    ));
-    assert!(waits[0] <= Duration::from_secs(2), "jittered first backoff");
-    assert_eq!(end, finished_ok());
+    let ends = with_retries(&r.sequencer(), &[action], &r.ctx(&id), Duration::ZERO).await;
+    assert_eq!(ends.len(), 2, "{ends:?}");
+    assert!(
+        matches!(&ends[0], RunEnd::Retry { after, .. } if *after <= Duration::from_secs(2)),
+        "jittered first backoff: {ends:?}"
+    );
+    assert_eq!(ends[1], finished_ok());
     let posts: Vec<_> = r
         .sim
         .requests()
@@ -148,13 +137,18 @@ async fn a_refused_connection_is_retried_until_the_server_is_back() {
     r.sim.inject(RestFault::Refuse {
         duration: Duration::from_millis(300),
     });
-    let (outcomes, _, end) =
-        with_retries(&r.exec, &action, &r.ctx(&id), Duration::from_millis(400)).await;
+    let ends = with_retries(
+        &r.sequencer(),
+        &[action],
+        &r.ctx(&id),
+        Duration::from_millis(400),
+    )
+    .await;
     assert!(
-        matches!(&outcomes[0], ActionOutcome::Failed { retryable: true, error, .. } if error.contains("unavailable")),
-        "{outcomes:?}"
+        matches!(&ends[0], RunEnd::Retry { error, .. } if error.contains("unavailable")),
+        "{ends:?}"
     );
-    assert_eq!(end, finished_ok());
+    assert_eq!(ends.last(), Some(&finished_ok()));
     let analyzed = r
         .sim
         .requests()
@@ -174,39 +168,69 @@ async fn a_4xx_is_not_retried_and_the_last_attempt_dead_letters() {
         times: 1,
         path_prefix: None,
     });
-    let (outcomes, waits, end) = with_retries(&r.exec, &action, &r.ctx(&id), Duration::ZERO).await;
-    assert_eq!(outcomes.len(), 1);
-    assert!(waits.is_empty());
-    assert!(matches!(
-        end,
-        RetryDecision::Finish {
-            outcome: Outcome::Failed,
-            error: Some(_)
-        }
-    ));
+    let runs = r.sequencer();
+    let actions = [action];
+    let ends = with_retries(&runs, &actions, &r.ctx(&id), Duration::ZERO).await;
+    assert!(
+        matches!(&ends[..], [RunEnd::Failed { error }] if error.starts_with("refresh: ")),
+        "{ends:?}"
+    );
 
-    // 503 on every attempt: five tries, then failed (the engine dead-letters it).
+    // 503 on every attempt: five tries, then a dead letter. (The waits are
+    // the engine's business; the attempt numbers are what count.)
     r.sim.inject(RestFault::Status {
         code: 503,
         times: 5,
         path_prefix: None,
     });
-    let policy = RetryPolicy::default();
-    let mut decisions = Vec::new();
+    let mut ends = Vec::new();
     for attempt in 1..=5 {
-        let out = r.exec.execute(&action, &r.ctx(&id)).await;
-        decisions.push(policy.decide(attempt, &out));
+        ends.push(runs.attempt(attempt, &actions, &r.ctx(&id)).await);
     }
     assert!(
-        decisions[..4]
-            .iter()
-            .all(|d| matches!(d, RetryDecision::Retry { .. }))
+        ends[..4].iter().all(|e| matches!(e, RunEnd::Retry { .. })),
+        "{ends:?}"
     );
-    assert!(matches!(
-        decisions[4],
-        RetryDecision::Finish {
-            outcome: Outcome::Failed,
-            ..
-        }
-    ));
+    assert!(matches!(&ends[4], RunEnd::Dead { .. }), "{ends:?}");
+}
+
+#[tokio::test]
+async fn a_retry_resumes_at_the_failed_action_and_never_repeats_one_that_worked() {
+    let r = rig().await;
+    let id = r.id(ARRIVAL);
+    let actions = [
+        ResolvedAction::Match {
+            item: id.clone(),
+            target: MatchTarget::Tmdb("329865".into()),
+            agent: None,
+        },
+        ResolvedAction::Analyze { item: id.clone() },
+    ];
+    r.sim.inject(RestFault::Status {
+        code: 503,
+        times: 1,
+        path_prefix: Some(format!("/library/metadata/{id}/analyze")),
+    });
+    let runs = r.sequencer();
+    let ends = with_retries(&runs, &actions, &r.ctx(&id), Duration::ZERO).await;
+    assert!(
+        matches!(
+            &ends[..],
+            [RunEnd::Retry { .. }, RunEnd::Finished(Outcome::Ok)]
+        ),
+        "{ends:?}"
+    );
+    let w: Vec<(String, u16)> = writes(&r.sim)
+        .into_iter()
+        .map(|q| (q.path, q.status))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (format!("/library/metadata/{id}/match"), 200),
+            (format!("/library/metadata/{id}/analyze"), 503),
+            (format!("/library/metadata/{id}/analyze"), 200),
+        ],
+        "the match is sent once; the retry starts at the analysis"
+    );
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use metarr_plex::action::{ActionContext, Executor, ExecutorSettings};
+use metarr_plex::action::{ActionContext, Executor, ExecutorSettings, RetryPolicy, Sequencer};
 use metarr_plex::engine::RunId;
 use metarr_plex::event::SelfCauses;
 use metarr_plex::journal::Journal;
@@ -49,6 +49,12 @@ impl Rig {
         feed.now = tokio::time::Instant::now().into_std();
         let events = feed.push(timeline(lib_entry(json!("1"), json!(id), 5, None)));
         !events.is_empty() && events.iter().all(|e| e.caused_by_self)
+    }
+
+    /// Runs sequenced over this rig's executor, with the daemon's retry
+    /// policy: the path every daemon run takes.
+    pub fn sequencer(&self) -> Sequencer {
+        Sequencer::new(self.exec.clone(), RetryPolicy::default())
     }
 
     /// A context naming `item`.

@@ -294,7 +294,7 @@ async fn a_smart_collection_created_from_a_filter_lists_the_items_it_selects() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["ratingKey"].as_str().unwrap())
+        .map(|i| i["rating_key"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [heat.as_str()]);
     // The selection follows the library: tag another item and it is in.
@@ -311,10 +311,10 @@ async fn a_smart_collection_created_from_a_filter_lists_the_items_it_selects() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["ratingKey"] == cid.as_str())
+        .find(|c| c["rating_key"] == cid.as_str())
         .unwrap();
     assert_eq!(listed["smart"], true);
-    assert_eq!(listed["childCount"], 2);
+    assert_eq!(listed["child_count"], 2);
 
     // A typo in the filter is a usage error, nothing sent.
     env.take();
@@ -370,7 +370,7 @@ async fn regular_collections_are_filled_edited_and_deleted_as_the_spec_says() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["ratingKey"].as_str().unwrap())
+        .map(|i| i["rating_key"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [matrix.as_str()], "renaming keeps the members");
     env.json(&["collection", "delete", &cid]).await;

@@ -38,48 +38,50 @@ async fn retries_after_429_and_500_do_the_action_exactly_once() {
         path_prefix: Some(path.clone()),
     });
     play_and_stop(&rig, &id).await;
-    wait_for(Duration::from_secs(15), || {
-        rig.sent("PUT", &path).iter().any(|r| r.status == 200)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The run ended (by the daemon's count): nothing more will be sent.
+    rig.wait_runs("analyze-after-playback", "ok", 1.0).await;
     let statuses: Vec<u16> = rig.sent("PUT", &path).iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![429, 500, 200]);
     rig.stop().await;
 }
 
-/// Plex refuses connections for a moment: the run waits and retries, the
-/// listener reconnects, and the analyze is done once.
+/// Plex refuses connections (and drops open ones) just as a run is about
+/// to act: the attempt fails before anything reaches Plex, the run is
+/// retried after its backoff, the listener reconnects, and the analyze is
+/// done exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_connection_is_retried_and_done_once() {
-    let rules = fast_rules();
+    // The analysis waits 1 s after the stop instead of for idle playback, so
+    // the refusal can start between the event and the action.
+    let rules = rules_copy(|name, text| {
+        if name == "analyze-after-playback.toml" {
+            text.replace("when_idle = true", "delay = \"1s\"")
+        } else {
+            text.to_owned()
+        }
+    });
     let mut rig = Rig::new(rules.path()).await;
     rig.start().await;
     let id = matrix(&rig);
     let path = format!("/library/metadata/{id}/analyze");
-    // Slow the analyze so the refusal lands while it is in flight.
-    rig.sim.inject(RestFault::Slow {
-        delay: Duration::from_millis(400),
-        times: 1,
-        path_prefix: Some(path.clone()),
-    });
     play_and_stop(&rig, &id).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Accepted and waiting for its delay: now Plex goes away.
+    let start = std::time::Instant::now();
+    while rig.pending("analyze-after-playback").await.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no run accepted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     rig.sim.inject(RestFault::Refuse {
         duration: Duration::from_millis(1500),
     });
-    wait_for(Duration::from_secs(20), || {
-        rig.sent("PUT", &path).iter().any(|r| r.status == 200)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let ok = rig
-        .sent("PUT", &path)
-        .iter()
-        .filter(|r| r.status == 200)
-        .count();
-    assert!(ok <= 2, "at most the interrupted one and its retry: {ok}");
-    assert!(ok >= 1);
+    rig.wait_runs("analyze-after-playback", "ok", 1.0).await;
+    assert!(
+        rig.metric("metarr_plex_action_outcomes_total{action=\"analyze\",outcome=\"failed\"}")
+            >= 1.0,
+        "the first attempt met the refusal"
+    );
+    let statuses: Vec<u16> = rig.sent("PUT", &path).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200], "sent once, after the refusal");
     rig.stop().await;
 }
 
@@ -113,26 +115,23 @@ action = "refresh"
     let id = matrix(&rig);
     // One refresh from outside the daemon starts it.
     rig.client.refresh_item(&id, false).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The guard's positive signal: an event our own refresh caused was
+    // refused for its depth. Every run before it has ended.
+    rig.wait_runs("refresh-again", "chain_limit", 1.0).await;
+    let runs = rig.runs("refresh-again", "ok");
     let refreshes = rig
         .sent("PUT", &format!("/library/metadata/{id}/refresh"))
         .len();
-    // Ours plus at most MAX_DEPTH + 1 from the daemon, then nothing more.
-    assert!(refreshes >= 2, "the rule ran at least once: {refreshes}");
-    assert!(refreshes <= 5, "the chain stopped: {refreshes}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        rig.sent("PUT", &format!("/library/metadata/{id}/refresh"))
-            .len(),
-        refreshes,
-        "no more refreshes after the chain limit"
-    );
+    assert!(runs >= 1.0, "the rule ran at least once");
+    assert!(runs <= 4.0, "the chain stopped at its depth limit: {runs}");
+    assert_eq!(refreshes as f64, 1.0 + runs, "ours, then one per run");
     rig.stop().await;
 }
 
 /// The poster uploaded once is not sent again when the item comes up a
-/// second time with the same bytes (hash kept in the journal); the refresh
-/// our own match caused does not re-run the shipped rules (loop guard).
+/// second time with the same bytes: the hash is kept in the journal, so
+/// this holds across a restart (which also forgets the loop guard's marks,
+/// so the second refresh really reaches the rule).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_identical_uploads_send_one_request() {
     let rules = fast_rules();
@@ -149,9 +148,13 @@ async fn two_identical_uploads_send_one_request() {
         !rig.sent("POST", &posters).is_empty()
     })
     .await;
-    // The same item ready again (a later refresh by someone else): same bytes.
+    rig.wait_runs("upload-local-artwork", "ok", 1.0).await;
+    rig.stop().await;
+    rig.start().await;
+    // The same item ready again (a later refresh by someone else): same
+    // bytes, so the rule's second run skips every upload.
     rig.client.refresh_item(&id, false).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    rig.wait_runs("upload-local-artwork", "skipped", 1.0).await;
     assert_eq!(rig.sent("POST", &posters).len(), 1);
     assert_eq!(
         rig.sent("PUT", &format!("/library/metadata/{id}/match"))
@@ -277,11 +280,8 @@ async fn scan_action_sends_one_partial_scan_of_the_mapped_folder() {
     rig.start().await;
     let id = matrix(&rig);
     play_and_stop(&rig, &id).await;
-    wait_for(Duration::from_secs(10), || {
-        rig.item_id("Inception").is_some()
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.wait_runs("scan-on-stop", "ok", 1.0).await;
+    assert!(rig.item_id("Inception").is_some(), "Plex found the movie");
     let scans: Vec<_> = rig
         .sim
         .requests()
@@ -306,11 +306,8 @@ async fn metrics_count_events_runs_actions_and_plex_latency() {
     let id = matrix(&rig);
     play_and_stop(&rig, &id).await;
     let path = format!("/library/metadata/{id}/analyze");
-    wait_for(Duration::from_secs(10), || {
-        !rig.sent("PUT", &path).is_empty()
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    rig.wait_runs("analyze-after-playback", "ok", 1.0).await;
+    assert_eq!(rig.sent("PUT", &path).len(), 1);
     let text = rig.daemon.as_ref().unwrap().metrics().render();
     let value = |prefix: &str| -> f64 {
         text.lines()
@@ -391,7 +388,16 @@ async fn session_playing_at_start_holds_then_releases_when_idle_work() {
     let other = rig.item_id("Heat").unwrap();
     play_and_stop(&rig, &other).await;
     let held = format!("/library/metadata/{other}/analyze");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Accepted and held (the journal says `deferred`), not lost.
+    let start = std::time::Instant::now();
+    while !rig
+        .pending("analyze-after-playback")
+        .await
+        .contains(&metarr_plex::journal::RunState::Deferred)
+    {
+        assert!(start.elapsed() < Duration::from_secs(10), "no run held");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         rig.sent("PUT", &held).is_empty(),
         "held while the first session plays"
@@ -401,5 +407,26 @@ async fn session_playing_at_start_holds_then_releases_when_idle_work() {
         !rig.sent("PUT", &held).is_empty()
     })
     .await;
+    rig.stop().await;
+}
+
+/// Plex failing the sessions read at start does not stop the start, and is
+/// not swallowed: a warning says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sessions_read_at_start_is_a_warning_with_its_cause() {
+    let rules = fast_rules();
+    let mut rig = Rig::new(rules.path()).await;
+    rig.sim.inject(RestFault::Status {
+        code: 500,
+        times: 1,
+        path_prefix: Some("/status/sessions".into()),
+    });
+    rig.start().await;
+    assert_eq!(rig.sent("GET", "/status/sessions")[0].status, 500);
+    assert!(crate::log_capture::logged_line_with(&[
+        "\"WARN\"",
+        "Cannot read the playback sessions at start; assuming nobody is watching.",
+        "500",
+    ]));
     rig.stop().await;
 }

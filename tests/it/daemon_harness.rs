@@ -167,6 +167,64 @@ impl Rig {
         sent(&self.sim, method, suffix)
     }
 
+    /// The sum of the running daemon's metric lines starting with `prefix`
+    /// (`metarr_plex_rule_runs_total{rule="x",outcome="ok"}`).
+    pub fn metric(&self, prefix: &str) -> f64 {
+        let text = self
+            .daemon
+            .as_ref()
+            .expect("daemon running")
+            .metrics()
+            .render();
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// How many runs of `rule` ended with `outcome` (`ok`, `skipped`,
+    /// `failed`, `dead`, `chain_limit`…), by the daemon's own count.
+    pub fn runs(&self, rule: &str, outcome: &str) -> f64 {
+        self.metric(&format!(
+            "metarr_plex_rule_runs_total{{rule=\"{rule}\",outcome=\"{outcome}\"}}"
+        ))
+    }
+
+    /// Waits until `rule` has at least `n` runs ended with `outcome`: the
+    /// positive signal a test waits for before asserting what was (not) sent.
+    pub async fn wait_runs(&self, rule: &str, outcome: &str, n: f64) {
+        let start = Instant::now();
+        while self.runs(rule, outcome) < n {
+            if start.elapsed() > Duration::from_secs(20) {
+                let text = self
+                    .daemon
+                    .as_ref()
+                    .expect("daemon running")
+                    .metrics()
+                    .render();
+                let runs: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.starts_with("metarr_plex_rule_runs_total"))
+                    .collect();
+                panic!("no {n} `{outcome}` run(s) of {rule} within 20 s; runs: {runs:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The journal's unfinished runs of `rule`, by state.
+    pub async fn pending(&self, rule: &str) -> Vec<metarr_plex::journal::RunState> {
+        let journal = self.daemon.as_ref().expect("daemon running").journal();
+        journal
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.rule == rule)
+            .map(|r| r.state)
+            .collect()
+    }
+
     /// The rating key of the item whose file path contains `needle`.
     pub fn item_id(&self, needle: &str) -> Option<String> {
         self.sim.with_library(|l| {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use metarr_plex::engine::{
     Command, DropReason, Flow, FlowSpec, Millis, Mode, Outcome, RunId, Stage,
 };
-use metarr_plex::journal::{Finish, Journal, JournalError, RunState, Store, UploadKind};
+use metarr_plex::journal::{
+    Finish, Journal, JournalError, QueueDepth, RunState, Store, UploadKind,
+};
 use serde::{Deserialize, Serialize};
 
 /// A payload shaped like what the executor will carry.
@@ -151,6 +153,14 @@ fn dead_letters_are_listed_and_retry_revives_them() {
         store.list().unwrap().is_empty(),
         "dead runs are not pending"
     );
+    // The queue gauges count dead letters apart from waiting work.
+    assert_eq!(
+        store.depth().unwrap(),
+        QueueDepth {
+            waiting: 0,
+            dead: 1
+        }
+    );
     let dead = store.dead().unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(
@@ -160,6 +170,13 @@ fn dead_letters_are_listed_and_retry_revives_them() {
     assert!(store.load_pending::<Work>(at(2)).unwrap().is_empty());
 
     assert!(store.retry(id, at(10)).unwrap());
+    assert_eq!(
+        store.depth().unwrap(),
+        QueueDepth {
+            waiting: 1,
+            dead: 0
+        }
+    );
     let pending = store.load_pending::<Work>(at(11)).unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(

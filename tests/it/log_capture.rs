@@ -53,3 +53,11 @@ pub fn logged_anywhere(needle: &str) -> bool {
     let out = OUTPUT.lock().unwrap_or_else(|p| p.into_inner());
     String::from_utf8_lossy(&out).contains(needle)
 }
+
+/// Whether one line logged so far (by any test) contains every one of `needles`.
+pub fn logged_line_with(needles: &[&str]) -> bool {
+    let out = OUTPUT.lock().unwrap_or_else(|p| p.into_inner());
+    String::from_utf8_lossy(&out)
+        .lines()
+        .any(|l| needles.iter().all(|n| l.contains(n)))
+}

@@ -80,7 +80,7 @@ fn json_lines_carry_fields_flat_and_never_the_token() {
 #[test]
 fn registered_secrets_are_scrubbed_even_from_raw_strings() {
     let redactor = Redactor::default();
-    redactor.add(&Token::new(SECRET).unwrap());
+    redactor.add(SECRET);
     for format in [LogFormat::Text, LogFormat::Json] {
         let out = capture(format, "info", redactor.clone(), || {
             let leaked = format!("http://plex:32400/?X-Plex-Token={SECRET}");

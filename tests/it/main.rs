@@ -61,6 +61,7 @@ mod rules;
 mod rules_broken;
 mod rules_matching;
 mod rules_schema;
+mod run_exit;
 mod sim;
 mod sim_shapes;
 mod sim_ws;

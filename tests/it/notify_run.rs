@@ -205,7 +205,18 @@ async fn kill_9_with_work_queued_then_restart_completes_it() {
         !sent(&sim, "PUT", "/match").is_empty() && !sent(&sim, "POST", "/posters").is_empty()
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both runs finished (they left the journal's unfinished list), so
+    // anything that would come twice has had its chance.
+    wait_for(Duration::from_secs(10), || {
+        metarr_plex::journal::Store::open(&journal)
+            .and_then(|s| s.list())
+            .is_ok_and(|l| {
+                !l.iter().any(|r| {
+                    r.rule == "rematch-from-folder-tag" || r.rule == "upload-local-artwork"
+                })
+            })
+    })
+    .await;
     assert_eq!(sent(&sim, "PUT", "/match").len(), 1);
     assert_eq!(sent(&sim, "POST", "/posters").len(), 1);
     signal(&second, "TERM");

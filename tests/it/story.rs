@@ -24,8 +24,10 @@ async fn scan_finds_unmatched_tagged_movie_rematched_and_poster_uploaded() {
             .is_empty()
     })
     .await;
-    // Let anything that would come twice come.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both runs ended (the daemon's count): anything that would come twice
+    // has had its chance.
+    rig.wait_runs("rematch-from-folder-tag", "ok", 1.0).await;
+    rig.wait_runs("upload-local-artwork", "ok", 1.0).await;
 
     let searches = rig.sent("GET", &format!("/library/metadata/{id}/matches"));
     assert_eq!(searches.len(), 1, "one search: {searches:?}");
@@ -81,8 +83,17 @@ async fn playback_stop_analyzes_once_nobody_watches() {
     let b = rig.sim.start_playback(&movie).unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     rig.sim.stop_playback(&a).unwrap();
-    // The episode's analyze is held while the movie still plays.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The episode's analyze is accepted and held (`deferred` in the
+    // journal) while the movie still plays.
+    let start = std::time::Instant::now();
+    while !rig
+        .pending("analyze-after-playback")
+        .await
+        .contains(&metarr_plex::journal::RunState::Deferred)
+    {
+        assert!(start.elapsed() < Duration::from_secs(10), "nothing held");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         rig.sent("PUT", &format!("/library/metadata/{episode}/analyze"))
             .is_empty()
@@ -97,7 +108,7 @@ async fn playback_stop_analyzes_once_nobody_watches() {
                 .is_empty()
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rig.wait_runs("analyze-after-playback", "ok", 2.0).await;
     assert_eq!(
         rig.sent("PUT", &format!("/library/metadata/{episode}/analyze"))
             .len(),

@@ -9,7 +9,9 @@ use tokio::time::Instant;
 
 use super::{PlexClient, found};
 use crate::plex::error::PlexError;
-use crate::plex::model::{Agent, Item, MediaType, Section, ServerIdentity, Session};
+use crate::plex::model::{
+    Agent, Item, MediaContainer, MediaType, Section, ServerIdentity, Session,
+};
 use crate::plex::pathmap::{Located, NotInAnySection, locate};
 use crate::plex::request;
 
@@ -152,7 +154,7 @@ impl PlexClient {
     /// One item with its external ids; `None` when Plex does not know it.
     pub async fn item(&self, id: &str) -> Result<Option<Item>, PlexError> {
         let c = found(self.container::<Item>(&request::item(id)).await)?;
-        Ok(c.and_then(|c| c.metadata.into_iter().next()))
+        Ok(c.and_then(MediaContainer::into_first_item))
     }
 
     /// The children of an item (seasons, episodes, tracks).

@@ -55,6 +55,21 @@ impl ClientIdentity {
         }
     }
 
+    /// The `X-Plex-*` headers that say who we are (never the token), names
+    /// in lower case: the one list for every way we talk to Plex (REST, the
+    /// notification socket, plex.tv), so all of them show up as the same
+    /// device under "Authorized Devices".
+    pub fn headers(&self) -> [(&'static str, &str); 6] {
+        [
+            ("x-plex-client-identifier", &self.client_id),
+            ("x-plex-product", &self.product),
+            ("x-plex-version", &self.version),
+            ("x-plex-device", &self.device),
+            ("x-plex-device-name", &self.device),
+            ("x-plex-platform", &self.platform),
+        ]
+    }
+
     /// Reads `<dir>/client-id`, creating the directory and a fresh UUID the
     /// first time. A file with anything but a UUID in it is replaced.
     pub fn load_or_create(dir: &Path) -> Result<ClientIdentity, IdentityError> {

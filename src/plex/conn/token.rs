@@ -29,7 +29,7 @@ impl Token {
         let token = Token(trimmed.to_owned());
         // Every token the process holds is scrubbed from every log line,
         // whoever writes it (a dependency logging request headers at trace).
-        crate::service::logging::Redactor::global().add(&token);
+        super::secrets::Redactor::global().add(token.expose());
         Ok(token)
     }
 

@@ -55,4 +55,31 @@ pub struct MediaContainer<M = Item> {
     /// `/identity`: whether the server is claimed by a plex.tv account.
     #[serde(default)]
     pub claimed: Option<bool>,
+    /// The section of the items listed, when they all share one (Plex
+    /// names it here and not always on each item).
+    #[serde(
+        default,
+        rename = "librarySectionID",
+        deserialize_with = "crate::plex::id::opt_string_or_number"
+    )]
+    pub library_section_id: Option<String>,
+    /// That section's name.
+    #[serde(default)]
+    pub library_section_title: Option<String>,
+}
+
+impl MediaContainer<Item> {
+    /// The first item, naming its section from the container when the item
+    /// itself does not (`/library/metadata/{id}` answers often put it on
+    /// the container only).
+    pub fn into_first_item(self) -> Option<Item> {
+        let mut item = self.metadata.into_iter().next()?;
+        if item.library_section_id.is_none() {
+            item.library_section_id = self.library_section_id;
+        }
+        if item.library_section_title.is_none() {
+            item.library_section_title = self.library_section_title;
+        }
+        Some(item)
+    }
 }

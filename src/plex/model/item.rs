@@ -119,6 +119,10 @@ pub struct Item {
     /// Locked fields: Plex's agents leave these alone.
     #[serde(default, rename = "Field", skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
+    /// The folders of a show (or artist): a show has no file of its own,
+    /// so this is where its local artwork and folder tags live.
+    #[serde(default, rename = "Location", skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<super::Location>,
     /// Intro and credits markers, with `includeMarkers=1`.
     #[serde(default, rename = "Marker", skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<super::Marker>,

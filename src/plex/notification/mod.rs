@@ -18,6 +18,12 @@ mod server;
 mod timeline;
 mod transcode;
 
+/// The notification WebSocket path every working client uses on current
+/// servers; Plex's docs (singular `websocket`) and the seed document
+/// (`/:/websockets/listen`) name paths that do not work. The one default:
+/// `[server] notifications_path` and the listener both take it from here.
+pub const DEFAULT_PATH: &str = "/:/websockets/notifications";
+
 pub use activity::{Activity, ActivityContext, ActivityNotification};
 pub use error::FrameError;
 pub use frame::{parse_frame, parse_frame_entries, parse_sse};

@@ -54,16 +54,13 @@ use crate::config::Config;
 use crate::plex::PlexClient;
 use crate::plex::backoff::Backoff;
 use crate::plex::conn::token::TokenSource;
+use crate::plex::notification::DEFAULT_PATH;
 use crate::service::heartbeat::Heartbeat;
 use beat::Beat;
 use connect::Dialer;
 use outlet::Outlet;
 use session::{Context, SessionEnd, Timing};
 use state::Health;
-
-/// The path every working client uses; Plex's docs (singular `websocket`)
-/// and the seed document (`/:/websockets/listen`) name paths that do not work.
-pub const DEFAULT_PATH: &str = "/:/websockets/notifications";
 
 /// How the listener connects and how patient it is.
 #[derive(Clone)]
@@ -111,16 +108,7 @@ impl ListenerConfig {
     /// client was built with, so both follow a rotated token.
     pub fn for_client(client: &PlexClient, token: TokenSource) -> ListenerConfig {
         let mut config = ListenerConfig::new(client.base_url().clone(), token);
-        let id = client.identity_headers();
-        let pairs = [
-            ("x-plex-client-identifier", &id.client_id),
-            ("x-plex-product", &id.product),
-            ("x-plex-version", &id.version),
-            ("x-plex-device", &id.device),
-            ("x-plex-device-name", &id.device),
-            ("x-plex-platform", &id.platform),
-        ];
-        for (name, value) in pairs {
+        for (name, value) in client.identity_headers().headers() {
             if let Ok(value) = HeaderValue::from_str(value) {
                 config.headers.insert(HeaderName::from_static(name), value);
             }

@@ -86,13 +86,7 @@ impl PlexTv {
     pub(crate) fn new(base: Url, client: &ClientIdentity) -> Result<PlexTv, LoginError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        for (name, value) in [
-            ("X-Plex-Client-Identifier", &client.client_id),
-            ("X-Plex-Product", &client.product),
-            ("X-Plex-Version", &client.version),
-            ("X-Plex-Device", &client.device),
-            ("X-Plex-Platform", &client.platform),
-        ] {
+        for (name, value) in client.headers() {
             let value = HeaderValue::from_str(value).map_err(|_| LoginError::Setup {
                 detail: format!("{name} is not a valid header value"),
             })?;
