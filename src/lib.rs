@@ -8,6 +8,8 @@
 //!   how we ask it to do things).
 //!   - [`plex::notification`]: push-channel frames → typed notifications (pure).
 //!   - [`plex::listener`]: the WebSocket that never gives up, feeding events.
+//! - [`source`]: sources of work besides the stream: [`source::intake`], the
+//!   HTTP intake (Metarr sync, *arr and Plex webhooks, autoscan triggers).
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against.
 //!   - [`event::Normalizer`]: the pure, stateful notification → event step
@@ -70,6 +72,7 @@ pub mod rules;
 pub mod service;
 pub mod signals;
 pub mod sim;
+pub mod source;
 pub mod status;
 pub mod tls;
 pub mod token;
