@@ -50,6 +50,7 @@ use crate::plex::PlexClient;
 use crate::plex::listener::{Listener, ListenerConfig, NormalizedPipeline};
 use crate::rules::{RuleSet, load_dir, load_sources};
 use crate::service::Service;
+use crate::source::intake::{BoundIntake, Intake, IntakeDeps};
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
@@ -100,6 +101,9 @@ pub enum StartError {
     /// The health endpoint could not bind.
     #[error("cannot start the health endpoint: {0}")]
     Health(String),
+    /// The intake could not bind or has no key where it needs one.
+    #[error(transparent)]
+    Intake(#[from] crate::source::intake::IntakeStartError),
 }
 
 /// A running daemon.
@@ -127,6 +131,10 @@ pub struct Daemon {
     executor: JoinHandle<()>,
     engine: JoinHandle<()>,
     journal: Journal,
+    /// Where events from other sources (the intake) join the stream's.
+    events: mpsc::Sender<crate::event::Event>,
+    /// The HTTP intake, when `[intake] listen` is set.
+    intake: Option<Intake>,
     _lock: StateLock,
 }
 
@@ -143,7 +151,41 @@ impl Daemon {
             self_causes.clone(),
             Some(journal.clone()),
         );
-        Daemon::start_with(opts, journal, self_causes, runner).await
+        let (config, client) = (opts.config.clone(), opts.client.clone());
+        let (intake_events, intake_rx) = mpsc::channel(256);
+        let intake = BoundIntake::bind(&config.intake, journal.clone(), intake_events).await?;
+        let mut daemon =
+            Daemon::start_with(opts, journal.clone(), self_causes, runner.clone()).await?;
+        daemon.start_intake(intake, intake_rx, config, client, runner);
+        Ok(daemon)
+    }
+
+    /// Starts the HTTP intake (bound before the rest started), its work
+    /// going through the daemon's executor and its events to the rules.
+    fn start_intake(
+        &mut self,
+        bound: Option<BoundIntake>,
+        mut events: mpsc::Receiver<crate::event::Event>,
+        config: Config,
+        client: PlexClient,
+        executor: Executor,
+    ) {
+        let Some(bound) = bound else { return };
+        let to_rules = self.events.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                if to_rules.send(e).await.is_err() {
+                    break;
+                }
+            }
+        });
+        self.intake = Some(bound.run(IntakeDeps {
+            journal: self.journal.clone(),
+            executor,
+            client,
+            map: config.path_map.clone(),
+            events: self.events.clone(),
+        }));
     }
 
     /// Starts with any action runner (tests use fakes). `self_causes` must
@@ -272,6 +314,7 @@ impl Daemon {
             }
         });
         let (events_tx, mut events_rx) = mpsc::channel(1024);
+        let events = events_tx.clone();
         let stop_listener = CancellationToken::new();
         let listener_task = tokio::spawn(listener.run(events_tx, stop_listener.clone()));
         tracing::info!(url = %url, "Listening to Plex notifications.");
@@ -332,6 +375,8 @@ impl Daemon {
             executor: executor_task,
             engine: engine_task,
             journal,
+            events,
+            intake: None,
             _lock: lock,
         })
     }
@@ -344,6 +389,11 @@ impl Daemon {
     /// The journal (tests and the demo read it).
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// Where the intake listens, when enabled.
+    pub fn intake_addr(&self) -> Option<std::net::SocketAddr> {
+        self.intake.as_ref().and_then(Intake::addr)
     }
 
     /// Where the health endpoint listens, when enabled.
@@ -387,9 +437,14 @@ impl Daemon {
 
     /// Drains: stops taking events, lets in-flight runs finish within
     /// `bound` (what is cut short stays in the journal), closes the socket.
-    pub async fn stop(self, bound: Duration) {
+    pub async fn stop(mut self, bound: Duration) {
         self.notifier.stopping();
         tracing::info!("Stopping: no more events are taken.");
+        if let Some(intake) = self.intake.take() {
+            intake.stop().await;
+        }
+        // The dispatcher ends once every sender of events is gone.
+        drop(self.events);
         self.stop_listener.cancel();
         let _ = self.listener.await;
         let _ = self.dispatcher.await;
