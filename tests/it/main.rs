@@ -32,6 +32,7 @@ mod event_reconcile;
 mod event_self_cause;
 mod explain;
 mod health;
+mod intake;
 mod journal;
 mod listener;
 mod listener_cli;

@@ -52,7 +52,10 @@ pub fn actions(id: &str, spec: &ItemSpec) -> Vec<ResolvedAction> {
             });
         }
     }
-    for (image, source) in [(ImageKind::Poster, &spec.poster), (ImageKind::Art, &spec.art)] {
+    for (image, source) in [
+        (ImageKind::Poster, &spec.poster),
+        (ImageKind::Art, &spec.art),
+    ] {
         if let Some(source) = source {
             let source = if source.starts_with("http://") || source.starts_with("https://") {
                 ImageSource::Url(source.clone())

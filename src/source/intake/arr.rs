@@ -76,7 +76,12 @@ pub fn parse(body: &Value) -> ArrWork {
                 "renamedBookFiles",
             ];
             for list in lists {
-                for f in body.get(list).and_then(Value::as_array).into_iter().flatten() {
+                for f in body
+                    .get(list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(old) = str_at(f, &["previousPath"]) {
                         out.push((old.to_owned(), ItemSpec::removed(None)));
                     }
@@ -189,7 +194,10 @@ mod tests {
     fn both_sonarr_download_shapes_give_the_files() {
         assert_eq!(
             paths(parse(&sample("sonarr_download__autoscan-testdata.json"))),
-            [("/TV/Westworld/Season 1/Westworld.S01E01.mkv".into(), Change::Added)]
+            [(
+                "/TV/Westworld/Season 1/Westworld.S01E01.mkv".into(),
+                Change::Added
+            )]
         );
         let complete = serde_json::json!({
             "eventType": "Download",
@@ -244,8 +252,13 @@ mod tests {
             [("/Movies/Deadpool (2016)".into(), Change::Added)]
         );
         assert_eq!(
-            paths(parse(&sample("radarr_movie_file_delete__autoscan-testdata.json"))),
-            [("/Movies/Tenet (2020)/Tenet.2020.mkv".into(), Change::Removed)]
+            paths(parse(&sample(
+                "radarr_movie_file_delete__autoscan-testdata.json"
+            ))),
+            [(
+                "/Movies/Tenet (2020)/Tenet.2020.mkv".into(),
+                Change::Removed
+            )]
         );
         match parse(&sample("sonarr_series_delete__autoscan-testdata.json")) {
             ArrWork::Paths(p) => {

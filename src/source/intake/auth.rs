@@ -26,8 +26,7 @@ pub fn authorized(key: Option<&IntakeKey>, headers: &HeaderMap, query: Option<&s
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| authorization_matches(key, v));
     let in_query = query.is_some_and(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .any(|(k, v)| k == QUERY_KEY && key.matches(&v))
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == QUERY_KEY && key.matches(&v))
     });
     header || auth || in_query
 }
@@ -76,16 +75,28 @@ mod tests {
         let k = key();
         let mut h = HeaderMap::new();
         assert!(!authorized(Some(&k), &h, None));
-        assert!(authorized(None, &h, None), "no key configured: open (loopback only)");
+        assert!(
+            authorized(None, &h, None),
+            "no key configured: open (loopback only)"
+        );
         h.insert("x-api-key", HeaderValue::from_static("k3y-abc"));
         assert!(authorized(Some(&k), &h, None));
         let mut h = HeaderMap::new();
         let basic = base64::engine::general_purpose::STANDARD.encode("sonarr:k3y-abc");
-        h.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Basic {basic}")).unwrap());
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {basic}")).unwrap(),
+        );
         assert!(authorized(Some(&k), &h, None));
         let wrong = base64::engine::general_purpose::STANDARD.encode("k3y-abc:nope");
-        h.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Basic {wrong}")).unwrap());
-        assert!(!authorized(Some(&k), &h, None), "the user name is not the key");
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {wrong}")).unwrap(),
+        );
+        assert!(
+            !authorized(Some(&k), &h, None),
+            "the user name is not the key"
+        );
         h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer k3y-abc"));
         assert!(authorized(Some(&k), &h, None));
         let h = HeaderMap::new();

@@ -48,20 +48,29 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/tests/fixtures/webhook/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/fixtures/webhook/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     #[test]
     fn real_payloads_become_webhook_events_with_item_and_section() {
-        let e = event(&fixture("media_pause_movie__tacoded-plex-webhook-sample.json")).unwrap();
+        let e = event(&fixture(
+            "media_pause_movie__tacoded-plex-webhook-sample.json",
+        ))
+        .unwrap();
         assert_eq!(e.name, EventName::WebhookMediaPause);
         let item = e.item.unwrap();
         assert!(!item.id.is_empty());
         assert_eq!(item.kind.as_deref(), Some("movie"));
         assert!(e.section.is_some());
         assert!(e.raw.get("Account").is_some(), "the account stays in raw");
-        let e = event(&fixture("media_play_track__plex-support-article-example-via-plex-api-rs.json")).unwrap();
+        let e = event(&fixture(
+            "media_play_track__plex-support-article-example-via-plex-api-rs.json",
+        ))
+        .unwrap();
         assert_eq!(e.name, EventName::WebhookMediaPlay);
         assert_eq!(e.item.unwrap().kind.as_deref(), Some("track"));
     }

@@ -49,7 +49,10 @@ pub struct IntakeServer {
 
 impl IntakeServer {
     /// Binds `addr`, so a busy port is an error at start.
-    pub(crate) async fn bind(addr: SocketAddr, shared: Shared) -> Result<IntakeServer, IntakeStartError> {
+    pub(crate) async fn bind(
+        addr: SocketAddr,
+        shared: Shared,
+    ) -> Result<IntakeServer, IntakeStartError> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| IntakeStartError::Bind { addr, source })?;
@@ -247,7 +250,10 @@ async fn plex_webhook(State(shared): State<Arc<Shared>>, mut form: Multipart) ->
         Err(resp) => return resp,
     };
     if shared.events.send(event).await.is_err() {
-        tracing::warn!(event = name, "The daemon is stopping; a Plex webhook event was not handed to the rules.");
+        tracing::warn!(
+            event = name,
+            "The daemon is stopping; a Plex webhook event was not handed to the rules."
+        );
     }
     (StatusCode::OK, axum::Json(body)).into_response()
 }
@@ -262,10 +268,16 @@ async fn manual(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) ->
             .map(|v| (v, ItemSpec::added()))
             .collect();
     if paths.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "name what to scan: ?dir=<folder> or ?path=<file>");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "name what to scan: ?dir=<folder> or ?path=<file>",
+        );
     }
     if let Some((p, _)) = paths.iter().find(|(p, _)| !p.starts_with('/')) {
-        return error(StatusCode::BAD_REQUEST, &format!("not an absolute path: {p}"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!("not an absolute path: {p}"),
+        );
     }
     match accept(&shared, "manual", paths, None).await {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
@@ -296,7 +308,11 @@ async fn list_requests(State(shared): State<Arc<Shared>>, Query(q): Query<ListQu
             );
         }
     };
-    match shared.journal.intake_list(state, q.limit.unwrap_or(100).min(1000)).await {
+    match shared
+        .journal
+        .intake_list(state, q.limit.unwrap_or(100).min(1000))
+        .await
+    {
         Ok(list) => axum::Json(json!({ "requests": list })).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &format!("journal: {e}")),
     }

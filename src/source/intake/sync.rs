@@ -21,14 +21,19 @@ const METADATA_LISTS: &[&str] = &["genres", "directors", "writers"];
 
 /// Checks a body; the errors are `field.path: what is wrong` lines.
 pub fn parse(body: &[u8]) -> Result<SyncRequest, Vec<String>> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| vec![format!("body: not JSON ({e})")])?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| vec![format!("body: not JSON ({e})")])?;
     let mut errors = Vec::new();
     let Some(root) = value.as_object() else {
         return Err(vec!["body: expected an object with `items`".to_owned()]);
     };
-    for key in root.keys().filter(|k| !["items", "callback"].contains(&k.as_str())) {
-        errors.push(format!("{key}: unknown field (expected `items` or `callback`)"));
+    for key in root
+        .keys()
+        .filter(|k| !["items", "callback"].contains(&k.as_str()))
+    {
+        errors.push(format!(
+            "{key}: unknown field (expected `items` or `callback`)"
+        ));
     }
     let callback = match root.get("callback") {
         None | Some(Value::Null) => None,
@@ -235,17 +240,42 @@ mod tests {
 
     #[test]
     fn every_mistake_is_named_by_its_field_path() {
-        let mut items: Vec<String> = (0..3).map(|i| format!(r#"{{"path":"/m/{i}.mkv"}}"#)).collect();
-        items.push(r#"{"path":"/m/3.mkv","ids":{"tmdb":[603]},"metadata":{"year":"soon","genres":[1]}}"#.into());
+        let mut items: Vec<String> = (0..3)
+            .map(|i| format!(r#"{{"path":"/m/{i}.mkv"}}"#))
+            .collect();
+        items.push(
+            r#"{"path":"/m/3.mkv","ids":{"tmdb":[603]},"metadata":{"year":"soon","genres":[1]}}"#
+                .into(),
+        );
         items.push(r#"{"ids":{}}"#.into());
         let body = format!(r#"{{"items":[{}],"callbak":"x"}}"#, items.join(","));
         let errors = parse(body.as_bytes()).unwrap_err();
-        assert!(errors.contains(&"items[3].ids.tmdb: expected a string or number".to_owned()), "{errors:?}");
-        assert!(errors.contains(&"items[3].metadata.year: expected a year such as 1999".to_owned()), "{errors:?}");
-        assert!(errors.contains(&"items[3].metadata.genres[0]: expected a string".to_owned()), "{errors:?}");
-        assert!(errors.contains(&"items[4].path: missing".to_owned()), "{errors:?}");
-        assert!(errors.iter().any(|e| e.starts_with("callbak: unknown field")), "{errors:?}");
+        assert!(
+            errors.contains(&"items[3].ids.tmdb: expected a string or number".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"items[3].metadata.year: expected a year such as 1999".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"items[3].metadata.genres[0]: expected a string".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"items[4].path: missing".to_owned()),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("callbak: unknown field")),
+            "{errors:?}"
+        );
         assert_eq!(parse(b"nope").unwrap_err().len(), 1);
-        assert_eq!(parse(br#"{"items":[]}"#).unwrap_err(), ["items: expected at least one item"]);
+        assert_eq!(
+            parse(br#"{"items":[]}"#).unwrap_err(),
+            ["items: expected at least one item"]
+        );
     }
 }

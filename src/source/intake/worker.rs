@@ -75,7 +75,10 @@ impl Pending {
 
     /// What the scan covers: the path, or for a removed folder its parent.
     fn scan_path(&self) -> String {
-        self.spec.scan_path.clone().unwrap_or_else(|| self.path.clone())
+        self.spec
+            .scan_path
+            .clone()
+            .unwrap_or_else(|| self.path.clone())
     }
 
     fn folder(&self) -> PathBuf {
@@ -97,7 +100,11 @@ struct Settle {
 impl Worker {
     /// Runs until `stop`: resumes what the journal holds, then takes woken
     /// request ids.
-    pub(crate) async fn run(self, mut wake: mpsc::UnboundedReceiver<String>, stop: CancellationToken) {
+    pub(crate) async fn run(
+        self,
+        mut wake: mpsc::UnboundedReceiver<String>,
+        stop: CancellationToken,
+    ) {
         let this = Arc::new(self);
         let mut waiting: HashMap<(String, u32), (Pending, Settle)> = HashMap::new();
         let mut folder_seen: HashMap<PathBuf, Instant> = HashMap::new();
@@ -106,13 +113,18 @@ impl Worker {
         match this.journal.intake_unfinished().await {
             Ok(list) => {
                 if !list.is_empty() {
-                    tracing::info!(requests = list.len(), "Resuming intake requests from the journal.");
+                    tracing::info!(
+                        requests = list.len(),
+                        "Resuming intake requests from the journal."
+                    );
                 }
                 for r in list {
                     this.admit(r, &mut waiting, &mut folder_seen, &mut tasks, &mut busy);
                 }
             }
-            Err(e) => tracing::error!(error = %e, "Could not read unfinished intake requests; they resume at the next start."),
+            Err(e) => {
+                tracing::error!(error = %e, "Could not read unfinished intake requests; they resume at the next start.")
+            }
         }
         let mut tick = tokio::time::interval(TICK);
         loop {
@@ -196,7 +208,16 @@ impl Worker {
                 }
                 _ => {
                     folders.insert(p.folder(), now);
-                    waiting.insert(p.key(), (p, Settle { since: now, size: None }));
+                    waiting.insert(
+                        p.key(),
+                        (
+                            p,
+                            Settle {
+                                since: now,
+                                size: None,
+                            },
+                        ),
+                    );
                 }
             }
         }
@@ -220,7 +241,10 @@ impl Worker {
             if now.duration_since(last) < self.min_age {
                 continue;
             }
-            let size = std::fs::metadata(&p.path).ok().filter(|m| m.is_file()).map(|m| m.len());
+            let size = std::fs::metadata(&p.path)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
             if size != settle.size {
                 settle.size = size;
                 settle.since = now;
@@ -253,21 +277,35 @@ impl Worker {
     /// scan covered (the others ended `absent` or `failed` here).
     async fn scan(&self, items: Vec<Pending>) -> Vec<Pending> {
         let paths: Vec<PathBuf> = items.iter().map(|p| PathBuf::from(p.scan_path())).collect();
-        let plan = match self.with_retries(|| plan_with_client(&self.client, &paths, &self.map, &LocalFs)).await {
+        let plan = match self
+            .with_retries(|| plan_with_client(&self.client, &paths, &self.map, &LocalFs))
+            .await
+        {
             Ok(plan) => plan,
             Err(e) => {
                 for p in items {
-                    self.end(&p, ItemState::Failed, None, format!("cannot read Plex's sections: {e}")).await;
+                    self.end(
+                        &p,
+                        ItemState::Failed,
+                        None,
+                        format!("cannot read Plex's sections: {e}"),
+                    )
+                    .await;
                 }
                 return Vec::new();
             }
         };
         let mut covered = Vec::new();
         for p in items {
-            let problem = plan.problems.iter().find(|(path, _)| path == Path::new(&p.scan_path()));
+            let problem = plan
+                .problems
+                .iter()
+                .find(|(path, _)| path == Path::new(&p.scan_path()));
             match problem {
                 Some((_, why)) => {
-                    let detail = format!("not scanned: {why} (check [[path_map]] and the sections' folders; `metarr-plex map-path` explains)");
+                    let detail = format!(
+                        "not scanned: {why} (check [[path_map]] and the sections' folders; `metarr-plex map-path` explains)"
+                    );
                     self.end(&p, ItemState::Absent, None, detail).await;
                 }
                 None => covered.push(p),
@@ -292,14 +330,27 @@ impl Worker {
         loop {
             match self.executor.execute(&action, &ctx).await {
                 ActionOutcome::Done { .. } | ActionOutcome::Skipped { .. } => return covered,
-                ActionOutcome::Failed { error, retryable: true, retry_after } if attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(retry_after.unwrap_or_else(|| crate::action::backoff(attempt))).await;
+                ActionOutcome::Failed {
+                    error,
+                    retryable: true,
+                    retry_after,
+                } if attempt < MAX_ATTEMPTS => {
+                    tokio::time::sleep(
+                        retry_after.unwrap_or_else(|| crate::action::backoff(attempt)),
+                    )
+                    .await;
                     attempt += 1;
                     tracing::warn!(error = %error, attempt, "An intake scan failed; trying again.");
                 }
                 ActionOutcome::Failed { error, .. } => {
                     for p in covered {
-                        self.end(&p, ItemState::Failed, None, format!("the scan failed: {error}")).await;
+                        self.end(
+                            &p,
+                            ItemState::Failed,
+                            None,
+                            format!("the scan failed: {error}"),
+                        )
+                        .await;
                     }
                     return Vec::new();
                 }
@@ -322,7 +373,13 @@ impl Worker {
                     self.end(&p, ItemState::Absent, None, detail).await;
                 }
                 Err(e) => {
-                    self.end(&p, ItemState::Failed, None, format!("cannot look the file up in Plex: {e}")).await;
+                    self.end(
+                        &p,
+                        ItemState::Failed,
+                        None,
+                        format!("cannot look the file up in Plex: {e}"),
+                    )
+                    .await;
                 }
             }
         }
@@ -332,7 +389,10 @@ impl Worker {
     /// `Some` when the item is where the request wants it: for an added file
     /// the Plex item holding it; for a removal, the confirmation that no
     /// item holds it (a `None` item). Folders are confirmed by their scan.
-    async fn confirm(&self, p: &Pending) -> Result<Option<Option<crate::plex::model::Item>>, crate::plex::PlexError> {
+    async fn confirm(
+        &self,
+        p: &Pending,
+    ) -> Result<Option<Option<crate::plex::model::Item>>, crate::plex::PlexError> {
         let local = Path::new(&p.path);
         let is_file = local.extension().is_some() && !local.is_dir();
         if !is_file {
@@ -341,7 +401,9 @@ impl Worker {
         let Ok(plex) = self.map.to_plex(local) else {
             return Ok(None);
         };
-        let found = self.with_retries(|| self.client.items_by_file(&plex)).await?;
+        let found = self
+            .with_retries(|| self.client.items_by_file(&plex))
+            .await?;
         Ok(match (p.spec.change, found.into_iter().next()) {
             (Change::Added, Some(item)) => Some(Some(item)),
             (Change::Added, None) => None,
@@ -362,7 +424,14 @@ impl Worker {
         };
         p.rating_key = Some(item.rating_key.clone());
         p.state = ItemState::InPlex;
-        self.update(&p, ItemState::InPlex, p.rating_key.clone(), Some(format!("in Plex as {} ({})", item.rating_key, item.title)), false).await;
+        self.update(
+            &p,
+            ItemState::InPlex,
+            p.rating_key.clone(),
+            Some(format!("in Plex as {} ({})", item.rating_key, item.title)),
+            false,
+        )
+        .await;
         let mut event = self.event(EventName::IntakeConfirmed, &p, None);
         event.item = Some(ItemRef {
             id: item.rating_key.clone(),
@@ -383,17 +452,25 @@ impl Worker {
     /// `in_plex`/`applying` → the sync's actions → `done` (or `failed`).
     async fn finish_in_plex(&self, mut p: Pending) {
         let Some(id) = p.rating_key.clone() else {
-            self.end(&p, ItemState::Failed, None, "in Plex, but its item id was lost".to_owned()).await;
+            self.end(
+                &p,
+                ItemState::Failed,
+                None,
+                "in Plex, but its item id was lost".to_owned(),
+            )
+            .await;
             return;
         };
         let actions = apply::actions(&id, &p.spec);
         if actions.is_empty() {
-            self.end(&p, ItemState::Done, None, format!("in Plex as {id}")).await;
+            self.end(&p, ItemState::Done, None, format!("in Plex as {id}"))
+                .await;
             return;
         }
         if p.state != ItemState::Applying {
             p.state = ItemState::Applying;
-            self.update(&p, ItemState::Applying, None, None, false).await;
+            self.update(&p, ItemState::Applying, None, None, false)
+                .await;
         }
         let ctx = context(&p.request, Some(id.clone()));
         let mut notes = Vec::new();
@@ -409,12 +486,25 @@ impl Worker {
                         notes.push(format!("{}: {reason}", action.name()));
                         break;
                     }
-                    ActionOutcome::Failed { retryable: true, retry_after, .. } if attempt < MAX_ATTEMPTS => {
-                        tokio::time::sleep(retry_after.unwrap_or_else(|| crate::action::backoff(attempt))).await;
+                    ActionOutcome::Failed {
+                        retryable: true,
+                        retry_after,
+                        ..
+                    } if attempt < MAX_ATTEMPTS => {
+                        tokio::time::sleep(
+                            retry_after.unwrap_or_else(|| crate::action::backoff(attempt)),
+                        )
+                        .await;
                         attempt += 1;
                     }
                     ActionOutcome::Failed { error, .. } => {
-                        self.end(&p, ItemState::Failed, None, format!("{}: {error}", action.name())).await;
+                        self.end(
+                            &p,
+                            ItemState::Failed,
+                            None,
+                            format!("{}: {error}", action.name()),
+                        )
+                        .await;
                         return;
                     }
                 }
@@ -426,33 +516,58 @@ impl Worker {
     /// Why a file that was scanned is still not in Plex, as far as we can tell.
     fn absent_reason(&self, p: &Pending) -> String {
         let local = Path::new(&p.path);
-        let plex = self.map.to_plex(local).map_or_else(|_| p.path.clone(), |x| x.display().to_string());
+        let plex = self
+            .map
+            .to_plex(local)
+            .map_or_else(|_| p.path.clone(), |x| x.display().to_string());
         if p.spec.change == Change::Removed {
-            return format!("Plex still lists {plex} after {} scans (is the file still on disk, or is trash kept?)", p.scans);
+            return format!(
+                "Plex still lists {plex} after {} scans (is the file still on disk, or is trash kept?)",
+                p.scans
+            );
         }
-        if local.exists() || !self.map.is_empty() && std::fs::metadata(local.parent().unwrap_or(local)).is_ok() {
+        if local.exists()
+            || !self.map.is_empty() && std::fs::metadata(local.parent().unwrap_or(local)).is_ok()
+        {
             if !local.exists() {
-                return format!("the file does not exist here ({}) and Plex has no item with {plex} after {} scans", p.path, p.scans);
+                return format!(
+                    "the file does not exist here ({}) and Plex has no item with {plex} after {} scans",
+                    p.path, p.scans
+                );
             }
-            return format!("Plex scanned its folder {} times and has no item with {plex}: it may have ignored the file name, or the file is not a media type the section takes", p.scans);
+            return format!(
+                "Plex scanned its folder {} times and has no item with {plex}: it may have ignored the file name, or the file is not a media type the section takes",
+                p.scans
+            );
         }
-        format!("Plex has no item with {plex} after {} scans (the path may be mapped wrong: check [[path_map]])", p.scans)
+        format!(
+            "Plex has no item with {plex} after {} scans (the path may be mapped wrong: check [[path_map]])",
+            p.scans
+        )
     }
 
     /// A final state; emits `intake.absent`/`intake.failed` and, when the
     /// request ends, its callback.
     async fn end(&self, p: &Pending, state: ItemState, rating_key: Option<String>, detail: String) {
         match state {
-            ItemState::Absent => tracing::warn!(request = %p.request, path = %p.path, reason = %detail, "Intake item absent from Plex."),
-            ItemState::Failed => tracing::error!(request = %p.request, path = %p.path, error = %detail, "Intake item failed."),
-            _ => tracing::info!(request = %p.request, path = %p.path, detail = %detail, "Intake item done."),
+            ItemState::Absent => {
+                tracing::warn!(request = %p.request, path = %p.path, reason = %detail, "Intake item absent from Plex.")
+            }
+            ItemState::Failed => {
+                tracing::error!(request = %p.request, path = %p.path, error = %detail, "Intake item failed.")
+            }
+            _ => {
+                tracing::info!(request = %p.request, path = %p.path, detail = %detail, "Intake item done.")
+            }
         }
         let name = match state {
             ItemState::Absent => Some(EventName::IntakeAbsent),
             ItemState::Failed => Some(EventName::IntakeFailed),
             _ => None,
         };
-        let request_state = self.update(p, state, rating_key, Some(detail.clone()), false).await;
+        let request_state = self
+            .update(p, state, rating_key, Some(detail.clone()), false)
+            .await;
         if let Some(name) = name {
             self.emit(self.event(name, p, Some(&detail))).await;
         }
@@ -464,7 +579,14 @@ impl Worker {
     }
 
     /// Journals a move; the request's state after it (`None`: not journaled).
-    async fn update(&self, p: &Pending, state: ItemState, rating_key: Option<String>, detail: Option<String>, scanned: bool) -> Option<RequestState> {
+    async fn update(
+        &self,
+        p: &Pending,
+        state: ItemState,
+        rating_key: Option<String>,
+        detail: Option<String>,
+        scanned: bool,
+    ) -> Option<RequestState> {
         let u = ItemUpdate {
             request_id: p.request.clone(),
             index: p.index,
@@ -506,8 +628,15 @@ impl Worker {
         let ctx = context(id, None);
         for attempt in 1..=MAX_ATTEMPTS {
             match self.executor.execute(&action, &ctx).await {
-                ActionOutcome::Failed { retryable: true, retry_after, .. } if attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(retry_after.unwrap_or_else(|| crate::action::backoff(attempt))).await;
+                ActionOutcome::Failed {
+                    retryable: true,
+                    retry_after,
+                    ..
+                } if attempt < MAX_ATTEMPTS => {
+                    tokio::time::sleep(
+                        retry_after.unwrap_or_else(|| crate::action::backoff(attempt)),
+                    )
+                    .await;
                 }
                 _ => return,
             }
