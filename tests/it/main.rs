@@ -33,6 +33,7 @@ mod event_self_cause;
 mod explain;
 mod health;
 mod intake;
+mod intake_restart;
 mod journal;
 mod listener;
 mod listener_cli;
