@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
 use metarr_plex::event::{Event, Normalizer, NormalizerConfig};
-use metarr_plex::plex::listener::{
+use metarr_plex::plex::conn::token::{Token, TokenSource};
+use metarr_plex::source::listener::{
     Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, ReconcileError, ServerView,
     Snapshot,
 };
-use metarr_plex::token::{Token, TokenSource};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -378,7 +378,7 @@ fn stream(count: usize) -> Vec<Utf8Bytes> {
 
 /// Diagnostic: the cost of each stage without sockets (`-- --stages`).
 fn stages() {
-    use metarr_plex::plex::listener::Pipeline;
+    use metarr_plex::source::listener::Pipeline;
     let frames = stream(DEFAULT_COUNT);
     let t = Instant::now();
     for f in &frames {

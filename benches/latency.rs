@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use metarr_plex::config::Config;
 use metarr_plex::daemon::{Daemon, Options, RulesSource};
-use metarr_plex::identity::ClientIdentity;
-use metarr_plex::notify::Notifier;
+use metarr_plex::plex::conn::identity::ClientIdentity;
+use metarr_plex::service::sd_notify::Notifier;
 use metarr_plex::sim::{SimOptions, Simulator};
 
 const RULE: &str = r#"description = "Analyze on stop, at once (latency benchmark)"

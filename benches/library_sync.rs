@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use metarr_plex::config::Config;
-use metarr_plex::identity::ClientIdentity;
+use metarr_plex::plex::conn::identity::ClientIdentity;
 use metarr_plex::plex::scan::{LocalFs, ScanOptions, plan_with_client, run_scans};
 use metarr_plex::sim::{SimOptions, Simulator};
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::pathmap::normalize;
+use crate::plex::pathmap::normalize;
 use crate::plex::request::MAX_UPLOAD_BYTES;
 
 /// Why a file was not read.

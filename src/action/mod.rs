@@ -41,7 +41,7 @@ mod webhook;
 
 pub use files::{ArtworkFiles, DiskFiles, FakeFiles, FileRefusal};
 pub use outcome::ActionOutcome;
-pub use plan::{Canned, Recorder, is_write};
+pub use plan::{Canned, Recorder};
 pub use retry::{RetryDecision, RetryPolicy, backoff, backoff_ceiling};
 
 use std::collections::HashSet;
@@ -57,12 +57,12 @@ use crate::config::Config;
 use crate::engine::RunId;
 use crate::event::SelfCauses;
 use crate::journal::Journal;
-use crate::metrics::Metrics;
-use crate::pathmap::PathMap;
 use crate::plex::client::{RawResponse, Responder};
+use crate::plex::pathmap::PathMap;
 use crate::plex::scan::ScanOptions;
 use crate::plex::{PlexClient, PlexError, PlexRequest};
 use crate::rules::ResolvedAction;
+use crate::service::metrics::Metrics;
 use outcome::{Step, Stop};
 use pacing::{InFlightGuard, Pacing};
 

@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
 
 use super::ActionContext;
 use crate::plex::client::{RawResponse, Responder};
@@ -57,7 +57,7 @@ impl Responder for Recorder {
         if let Ok(mut seen) = self.seen.lock() {
             seen.push(req.clone());
         }
-        if is_write(req) {
+        if req.is_write() {
             if let Some(ctx) = &self.log_for {
                 tracing::info!(
                     rule = %ctx.rule, run_id = %ctx.run_id, event_id = %ctx.event_id,
@@ -69,15 +69,6 @@ impl Responder for Recorder {
         }
         self.reads.as_ref().and_then(|r| r.respond(req))
     }
-}
-
-/// True for requests that change something on the server: every method but
-/// `GET`, and the `GET`s Plex uses for side effects (section scans
-/// `…/refresh`, and the `/:/…` endpoints such as `/:/scrobble`).
-pub fn is_write(req: &PlexRequest) -> bool {
-    req.method != Method::GET
-        || req.path.last().is_some_and(|s| s == "refresh")
-        || req.path.first().is_some_and(|s| s == ":")
 }
 
 /// Canned answers for reads, keyed by method and decoded path
@@ -145,6 +136,7 @@ fn empty_ok() -> RawResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::Method;
 
     #[test]
     fn canned_keys_ignore_case_query_and_trailing_slash() {
@@ -168,7 +160,7 @@ mod tests {
         let scan = PlexRequest::new(Method::GET, ["library", "sections", "1", "refresh"]);
         assert!(matches!(rec.respond(&scan), Some(Ok(_))));
         let scrobble = PlexRequest::new(Method::GET, [":", "scrobble"]);
-        assert!(is_write(&scrobble));
+        assert!(scrobble.is_write());
         assert_eq!(rec.requests(), vec![put, get, scan]);
     }
 }

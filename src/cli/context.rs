@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use super::{Cli, CliError};
 use crate::config::Config;
-use crate::identity::{ClientIdentity, load_identity};
 use crate::plex::PlexClient;
+use crate::plex::conn::identity::{ClientIdentity, load_identity};
 
 /// Shared command context.
 pub struct Context {
@@ -52,11 +52,11 @@ impl Context {
     /// the identity, an unusable default falls back to the per-user dir,
     /// an explicit `--state-dir` that fails is an error.
     pub fn state_dir(&self) -> Result<PathBuf, CliError> {
-        let dir = crate::identity::default_state_dir(self.state_dir.as_deref());
+        let dir = crate::plex::conn::identity::default_state_dir(self.state_dir.as_deref());
         match std::fs::create_dir_all(&dir) {
             Ok(()) if !dir_is_read_only(&dir) => Ok(dir),
             _ if self.state_dir.is_none() => {
-                let fallback = crate::identity::user_state_dir().ok_or_else(|| {
+                let fallback = crate::plex::conn::identity::user_state_dir().ok_or_else(|| {
                     CliError::Usage(format!("cannot use the state dir {}", dir.display()))
                 })?;
                 std::fs::create_dir_all(&fallback).map_err(|e| {

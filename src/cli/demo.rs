@@ -1,8 +1,8 @@
 //! `demo [--keep-running]`: the simulator and the daemon with the shipped
-//! rules, playing the story (see [`crate::demo`]). Needs no config.
+//! rules, playing the story (see [`crate::tools::demo`]). Needs no config.
 
 use super::CliError;
-use crate::demo::{DemoOptions, run as play};
+use crate::tools::demo::{DemoOptions, run as play};
 
 /// Options of `demo`.
 #[derive(Debug, clap::Args)]

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CliError, Context};
 use crate::event::{Event, EventName, Normalizer, NormalizerConfig};
-use crate::plex::listener::{
+use crate::source::listener::{
     Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, Pipeline, RawPipeline,
 };
 

@@ -16,6 +16,7 @@ use crate::action::{Executor, ExecutorSettings};
 use crate::event::{Event, SelfCauses};
 use crate::plex::PlexClient;
 use crate::rules::{self, EventExplanation, Metadata, Outcome, RuleExplanation, RuleSet};
+use crate::tools::runner;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
@@ -63,14 +64,14 @@ pub(crate) async fn run_live(ctx: &Context, args: &ExplainArgs) -> Result<(), Cl
 }
 
 fn sim_client(sim: &crate::sim::Simulator) -> Result<PlexClient, CliError> {
-    let token = crate::token::Token::new(sim.token())
+    let token = crate::plex::conn::token::Token::new(sim.token())
         .map_err(|e| CliError::Action(format!("simulator token: {e}")))?;
     PlexClient::new(crate::plex::client::ClientSettings {
         base_url: sim.url(),
-        tokens: crate::token::TokenSource::fixed(token),
-        identity: crate::identity::ClientIdentity::new("metarr-plex-explain"),
+        tokens: crate::plex::conn::token::TokenSource::fixed(token),
+        identity: crate::plex::conn::identity::ClientIdentity::new("metarr-plex-explain"),
         timeout: std::time::Duration::from_secs(10),
-        tls: crate::tls::TlsSettings::default(),
+        tls: crate::plex::conn::tls::TlsSettings::default(),
     })
     .map_err(CliError::from)
 }
@@ -134,7 +135,7 @@ async fn explain_all(
     let executor = Executor::new(client.clone(), settings, SelfCauses::new(), None);
     let mut all = Vec::new();
     for event in events {
-        let x = rules::explain_on_server(&loaded.rules, event, &client, &executor).await;
+        let x = runner::explain_on_server(&loaded.rules, event, &client, &executor).await;
         if json {
             let line = serde_json::to_string(&x)
                 .map_err(|e| CliError::Action(format!("cannot print JSON: {e}")))?;
@@ -204,7 +205,7 @@ fn render_rule(out: &mut String, r: &RuleExplanation) {
         (Outcome::Fires, _, _) => "FIRES".to_owned(),
         (Outcome::Disabled, _, _) => "disabled".to_owned(),
         (Outcome::Error, _, Some(e)) => format!("ERROR: {e}"),
-        (_, Some(skip), _) => format!("skipped: {}", rules::describe_skip(skip)),
+        (_, Some(skip), _) => format!("skipped: {}", runner::describe_skip(skip)),
         _ => "skipped".to_owned(),
     };
     let _ = writeln!(out, "  {}: {verdict}", r.rule);

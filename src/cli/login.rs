@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::output::outln;
 use super::{CliError, Context};
-use crate::login::{self, LoginOptions, Method, Terminal};
+use crate::tools::login::{self, LoginOptions, Method, Terminal};
 
 /// Where the shipped unit's `LoadCredential=plex-token:…` reads the token.
 pub const SYSTEM_TOKEN_FILE: &str = "/etc/metarr-plex/plex-token";

@@ -63,7 +63,7 @@ pub struct Cli {
     /// Log format on stderr (default: journald under systemd, text on a
     /// terminal, JSON otherwise). Levels come from RUST_LOG.
     #[arg(long, global = true, value_name = "FORMAT")]
-    pub log_format: Option<crate::logging::LogFormat>,
+    pub log_format: Option<crate::service::logging::LogFormat>,
     /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
@@ -142,7 +142,9 @@ pub fn main() -> ExitCode {
     };
     // The demo is for a person watching: readable lines unless asked otherwise.
     let format = match cli.command {
-        Command::Demo(_) => cli.log_format.or(Some(crate::logging::LogFormat::Text)),
+        Command::Demo(_) => cli
+            .log_format
+            .or(Some(crate::service::logging::LogFormat::Text)),
         _ => cli.log_format,
     };
     init_logging(format, level);
@@ -248,8 +250,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 /// Logs to stderr in the chosen or detected format; `RUST_LOG` picks levels,
 /// warnings by default so config warnings (inline token, TLS checks off)
 /// show on every run.
-fn init_logging(format: Option<crate::logging::LogFormat>, level: &str) {
-    if let Err(e) = crate::logging::init(format, level) {
+fn init_logging(format: Option<crate::service::logging::LogFormat>, level: &str) {
+    if let Err(e) = crate::service::logging::init(format, level) {
         eprintln!("error: {e}");
     }
 }

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use super::{CliError, Context};
 use crate::daemon::{DRAIN_TIMEOUT, Daemon, Options, RulesSource};
-use crate::notify::Notifier;
 use crate::rules::default_rules_dir;
-use crate::signals::{Request, Signals};
+use crate::service::sd_notify::Notifier;
+use crate::service::signals::{Request, Signals};
 
 /// Options of `run`.
 #[derive(Debug, clap::Args)]

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use crate::rules::{self, TestOutcome};
+use crate::rules;
+use crate::tools::runner::{self, TestOutcome};
 
 /// Arguments of `test`.
 #[derive(Debug, Args)]
@@ -74,7 +75,7 @@ pub async fn test_command(
             rules::render_human(&loaded, std::io::stderr().is_terminal())
         );
     }
-    let outcomes = rules::run_tests(&loaded).await;
+    let outcomes = runner::run_tests(&loaded).await;
     let passed = outcomes.iter().filter(|o| o.passed).count();
     let failed = outcomes.len() - passed;
     let text = if json {
@@ -155,7 +156,7 @@ pub(crate) fn render(outcomes: &[TestOutcome], rule_errors: usize) -> String {
 /// A line diff (longest common subsequence): `  ` both, `- ` expected
 /// only, `+ ` sent only.
 pub(crate) fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
-    let same = |e: &String, a: &String| rules::request_matches(e, a);
+    let same = |e: &String, a: &String| runner::request_matches(e, a);
     let (n, m) = (expected.len(), actual.len());
     // lcs[i][j]: common length of expected[i..] and actual[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];

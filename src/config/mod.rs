@@ -54,6 +54,7 @@
 //! The token is looked for, first found wins, in
 //! `$CREDENTIALS_DIRECTORY/plex-token`, `token_file`, `PLEX_TOKEN`, `token`.
 
+mod intake;
 mod raw;
 mod validate;
 
@@ -63,13 +64,14 @@ use std::time::Duration;
 use url::Url;
 
 use crate::diag::Diagnostic;
-use crate::health::HealthSettings;
-use crate::identity::ClientIdentity;
-use crate::pathmap::PathMap;
+use crate::plex::conn::identity::ClientIdentity;
+use crate::plex::conn::tls::TlsSettings;
+use crate::plex::conn::token::{Token, TokenSource};
+use crate::plex::pathmap::PathMap;
 use crate::plex::{ClientSettings, PlexClient, PlexError};
-use crate::source::intake::IntakeSettings;
-use crate::tls::TlsSettings;
-use crate::token::{Token, TokenSource};
+use crate::service::health::HealthSettings;
+
+pub use intake::IntakeSettings;
 
 /// Where the config is read from when `--config` is not given and
 /// `$CONFIGURATION_DIRECTORY` is unset.

@@ -8,13 +8,14 @@ use toml::Spanned;
 use url::Url;
 
 use super::raw::{self, RawConfig};
-use super::{Config, DEFAULT_NOTIFICATIONS_PATH, PlexConfig, ScanConfig, ServerConfig};
+use super::{
+    Config, DEFAULT_NOTIFICATIONS_PATH, IntakeSettings, PlexConfig, ScanConfig, ServerConfig,
+};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::health::HealthSettings;
-use crate::pathmap::PathMap;
-use crate::source::intake::IntakeSettings;
-use crate::tls::{TlsSettings, allows_insecure};
-use crate::token::Token;
+use crate::plex::conn::tls::{TlsSettings, allows_insecure};
+use crate::plex::conn::token::Token;
+use crate::plex::pathmap::PathMap;
+use crate::service::health::HealthSettings;
 
 const DEFAULT_URL: &str = "http://127.0.0.1:32400";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -67,10 +68,10 @@ pub(crate) fn build(
         let from = v.absolute(&m.from, "path_map.from");
         let to = v.absolute(&m.to, "path_map.to");
         if let (Some(from), Some(to)) = (from, to) {
-            let from = crate::pathmap::normalize(&from);
+            let from = crate::plex::pathmap::normalize(&from);
             if raw.path_map[..i]
                 .iter()
-                .any(|o| crate::pathmap::normalize(Path::new(o.from.get_ref())) == from)
+                .any(|o| crate::plex::pathmap::normalize(Path::new(o.from.get_ref())) == from)
             {
                 v.error(
                     &m.from,
@@ -305,7 +306,10 @@ impl Checker<'_> {
                 self.error(
                     listen,
                     "`health.listen` must be an IP address and port",
-                    &format!("e.g. listen = \"{}\"", crate::health::DEFAULT_LISTEN),
+                    &format!(
+                        "e.g. listen = \"{}\"",
+                        crate::service::health::DEFAULT_LISTEN
+                    ),
                 );
                 HealthSettings::default()
             }

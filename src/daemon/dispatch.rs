@@ -12,8 +12,8 @@ use super::facts::CachedFacts;
 use super::work::{Work, flow_spec};
 use crate::engine::{EngineError, EngineHandle, Input};
 use crate::event::{Event, EventName};
-use crate::metrics::Metrics;
 use crate::rules::RuleSet;
+use crate::service::metrics::Metrics;
 
 /// The per-event step of the daemon.
 pub(crate) struct Dispatcher {

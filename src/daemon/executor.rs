@@ -16,7 +16,7 @@ use super::runner::{ActionContext, ActionOutcome, ActionRunner};
 use super::work::Work;
 use crate::engine::{Command, EngineHandle, Input, Outcome, Run, RunId};
 use crate::event::SelfCauses;
-use crate::metrics::Metrics;
+use crate::service::metrics::Metrics;
 
 /// Attempts before a run becomes a dead letter.
 pub const MAX_ATTEMPTS: u32 = 5;

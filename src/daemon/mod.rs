@@ -42,15 +42,15 @@ use crate::action::{Executor, ExecutorSettings};
 use crate::config::Config;
 use crate::engine::{Clock, Driver, Flow};
 use crate::event::{Normalizer, NormalizerConfig, SelfCauses};
-use crate::health::HealthSettings;
 use crate::journal::{Journal, JournalError, RunState};
-use crate::metrics::Metrics;
-use crate::notify::Notifier;
 use crate::plex::PlexClient;
-use crate::plex::listener::{Listener, ListenerConfig, NormalizedPipeline};
 use crate::rules::{RuleSet, load_dir, load_sources};
 use crate::service::Service;
+use crate::service::health::HealthSettings;
+use crate::service::metrics::Metrics;
+use crate::service::sd_notify::Notifier;
 use crate::source::intake::{BoundIntake, Intake, IntakeDeps};
+use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline};
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
@@ -234,7 +234,7 @@ impl Daemon {
             .await
             .map_err(|e| StartError::Health(e.to_string()))?;
         let metrics = service.metrics.clone();
-        opts.client.count_in(metrics.clone());
+        opts.client.count_in(std::sync::Arc::new(metrics.clone()));
 
         // The engine, restored from the journal.
         let (commands_tx, commands_rx) = mpsc::channel(1024);

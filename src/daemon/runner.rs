@@ -65,7 +65,7 @@ pub trait ActionRunner: Send + Sync + 'static {
     }
 
     /// Where a runner that counts its own outcomes should count them.
-    fn count_in(&self, metrics: crate::metrics::Metrics) {
+    fn count_in(&self, metrics: crate::service::metrics::Metrics) {
         let _ = metrics;
     }
 }
@@ -100,7 +100,7 @@ impl ActionRunner for crate::action::Executor {
         true
     }
 
-    fn count_in(&self, metrics: crate::metrics::Metrics) {
+    fn count_in(&self, metrics: crate::service::metrics::Metrics) {
         crate::action::Executor::count_in(self, metrics);
     }
 }

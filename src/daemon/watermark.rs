@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::journal::Journal;
-use crate::plex::listener::WatermarkStore;
+use crate::source::listener::WatermarkStore;
 
 /// The journal's name for the watermark.
 const NAME: &str = "recently_added";

@@ -11,9 +11,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::normalize::Stamp;
 use super::recent::RecentSet;
 use super::reconcile::LiveActivity;
+use super::stamp::Stamp;
 use super::{ActivityRef, Event, EventName, ItemRef};
 use crate::plex::notification::ActivityNotification;
 

@@ -4,58 +4,16 @@
 //! `com.plexapp.plugins.library`, section ≥ 1): EPG entries and extras
 //! (section -1) are not things rules act on (PROTOCOL §2.2, §3.2).
 
-use std::collections::HashMap;
-
-use super::normalize::Stamp;
 use super::recent::RecentSet;
 use super::reconcile::AddedItem;
+use super::section_map::library_section;
+use super::stamp::Stamp;
 use super::{Event, EventName, ItemRef};
-use crate::plex::notification::{LIBRARY_IDENTIFIER, TimelineEntry, metadata_type_name};
+use crate::plex::notification::{TimelineEntry, metadata_type_name};
 
 /// How many added items are remembered to keep `item.added` to one per
 /// ratingKey (Plex re-sends `created` on upgrades and re-adds).
 const ADDED_MEMORY: usize = 4096;
-
-/// Above this many entries the item → section map starts over; it is a
-/// cache, and a miss only leaves `Event.section` empty.
-const ITEM_SECTIONS_MAX: usize = 16_384;
-
-/// Item id → section id, learned wherever Plex tells it.
-#[derive(Debug, Default)]
-pub(crate) struct ItemSections {
-    map: HashMap<String, String>,
-}
-
-impl ItemSections {
-    pub(crate) fn learn(&mut self, item: &str, section: &str) {
-        if self.map.get(item).is_some_and(|s| s == section) {
-            return;
-        }
-        if self.map.len() >= ITEM_SECTIONS_MAX {
-            self.map.clear();
-        }
-        self.map.insert(item.to_owned(), section.to_owned());
-    }
-
-    pub(crate) fn learn_timeline(&mut self, t: &TimelineEntry) {
-        if let (Some(item), Some(section)) = (&t.item_id, library_section(t)) {
-            self.learn(item, section);
-        }
-    }
-
-    pub(crate) fn get(&self, item: &str) -> Option<&str> {
-        self.map.get(item).map(String::as_str)
-    }
-}
-
-/// The section of a library entry in a real section, or `None`.
-fn library_section(t: &TimelineEntry) -> Option<&str> {
-    if t.identifier.as_deref() != Some(LIBRARY_IDENTIFIER) {
-        return None;
-    }
-    let id = t.section_id.as_deref()?;
-    (id.trim().parse::<i64>().ok()? >= 1).then_some(id)
-}
 
 /// Item events and what is needed to not repeat them.
 #[derive(Debug)]

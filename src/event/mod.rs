@@ -12,7 +12,9 @@ mod normalize;
 mod playback;
 mod recent;
 mod reconcile;
+mod section_map;
 mod self_cause;
+mod stamp;
 
 pub use name::{EventName, Subject};
 pub use normalize::{Normalizer, NormalizerConfig};

@@ -10,10 +10,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::activity::Activities;
-use super::library::{ItemSections, Items};
+use super::library::Items;
 use super::playback::Sessions;
 use super::reconcile::{AddedItem, LiveActivity, LiveSession};
+use super::section_map::ItemSections;
 use super::self_cause::SelfCauses;
+use super::stamp::Stamp;
 use super::{Event, EventName, SectionRef, ServerRef};
 use crate::plex::notification::Notification;
 
@@ -62,46 +64,6 @@ pub struct Normalizer {
     /// we were away.
     reconciled_sessions: bool,
     reconciled_activities: bool,
-}
-
-/// What every event built for one input shares.
-pub(crate) struct Stamp<'a> {
-    pub(crate) server: Option<&'a ServerRef>,
-    pub(crate) sections: &'a HashMap<String, SectionRef>,
-    pub(crate) item_sections: &'a ItemSections,
-    pub(crate) notification: Option<&'a Notification>,
-    pub(crate) synthetic: bool,
-}
-
-impl Stamp<'_> {
-    /// A new event with the server, raw payload and synthetic flag filled in.
-    pub(crate) fn event(&self, name: EventName) -> Event {
-        let mut e = Event::new(name);
-        e.server = self.server.cloned();
-        e.synthetic = self.synthetic;
-        if let Some(n) = self.notification {
-            // `raw` is filled by `ingest`, once per entry.
-            e.notification_type = Some(n.notification_type().to_owned());
-        }
-        e
-    }
-
-    /// The section as rules see it, with title and type when cached.
-    pub(crate) fn section(&self, id: &str) -> SectionRef {
-        self.sections
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| SectionRef {
-                id: id.to_owned(),
-                title: None,
-                kind: None,
-            })
-    }
-
-    /// The section of an item, if known.
-    pub(crate) fn section_of_item(&self, item_id: &str) -> Option<SectionRef> {
-        self.item_sections.get(item_id).map(|s| self.section(s))
-    }
 }
 
 /// A stamp for synthetic events, borrowing only the fields it needs so the

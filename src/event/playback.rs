@@ -17,9 +17,9 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use super::normalize::Stamp;
 use super::recent::RecentMap;
 use super::reconcile::LiveSession;
+use super::stamp::Stamp;
 use super::{Event, EventName, ItemRef, SessionRef};
 use crate::plex::notification::{PlaySessionState, PlayState};
 
@@ -294,6 +294,12 @@ impl Sessions {
             }
             out.extend(events);
         }
+        // A new connection: echoes of a stop only come on the connection that
+        // carried it. From here on a key that plays again is a new session
+        // (Plex reuses keys, and a restart we missed starts them at 1 again);
+        // the listing above was still checked against the old stops, since
+        // /status/sessions can lag behind a stop frame.
+        self.ended.clear();
         out
     }
 

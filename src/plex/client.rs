@@ -29,12 +29,12 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, 
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::identity::ClientIdentity;
+use crate::plex::conn::identity::ClientIdentity;
+use crate::plex::conn::tls::{TlsSettings, build_client_config};
+use crate::plex::conn::token::{Token, TokenSource};
 use crate::plex::error::{PlexError, parse_retry_after};
 use crate::plex::model::Section;
 use crate::plex::request::PlexRequest;
-use crate::tls::{TlsSettings, build_client_config};
-use crate::token::{Token, TokenSource};
 
 pub use library::SECTIONS_TTL;
 
@@ -79,9 +79,17 @@ struct Inner {
     responder: Option<Arc<dyn Responder>>,
     /// Where request latencies are counted (the daemon's `/metrics`), once
     /// set; shared by derived clients.
-    metrics: Arc<std::sync::OnceLock<crate::metrics::Metrics>>,
+    metrics: Arc<std::sync::OnceLock<Arc<dyn RequestObserver>>>,
     /// `--dry-run`: requests that change state are logged, not sent.
     dry_run: AtomicBool,
+}
+
+/// Told about every request the client sent. The daemon counts them in its
+/// metrics; a trait, so that the client needs nothing from the layers above.
+pub trait RequestObserver: Send + Sync + std::fmt::Debug {
+    /// A request took `elapsed` and got `status` (`None` when no response
+    /// arrived: refused, timed out).
+    fn request_done(&self, elapsed: std::time::Duration, status: Option<u16>);
 }
 
 /// What Plex answered to a request that succeeded (2xx).
@@ -178,10 +186,11 @@ impl PlexClient {
         }
     }
 
-    /// Counts every request's latency and status in `metrics` from now on
-    /// (the Plex latency histogram); only the first call has an effect.
-    pub fn count_in(&self, metrics: crate::metrics::Metrics) {
-        let _ = self.inner.metrics.set(metrics);
+    /// Reports every request's latency and status to `observer` from now on
+    /// (the daemon's Plex latency histogram); only the first call has an
+    /// effect.
+    pub fn count_in(&self, observer: Arc<dyn RequestObserver>) {
+        let _ = self.inner.metrics.set(observer);
     }
 
     /// The server's base URL.
@@ -233,10 +242,9 @@ impl PlexClient {
             return Ok(t);
         }
         self.reload_token()?;
-        self.inner
-            .token
-            .load_full()
-            .ok_or(PlexError::Token(crate::token::TokenError::Missing))
+        self.inner.token.load_full().ok_or(PlexError::Token(
+            crate::plex::conn::token::TokenError::Missing,
+        ))
     }
 
     /// The identity headers plus `Accept` and the token (marked sensitive),
@@ -283,7 +291,7 @@ impl PlexClient {
         }
         h.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut tv = HeaderValue::from_str(token.expose())
-            .map_err(|_| PlexError::Token(crate::token::TokenError::Malformed))?;
+            .map_err(|_| PlexError::Token(crate::plex::conn::token::TokenError::Malformed))?;
         tv.set_sensitive(true);
         h.insert(HeaderName::from_static("x-plex-token"), tv);
         Ok(h)
@@ -346,14 +354,14 @@ impl PlexClient {
             Ok(resp) => resp,
             Err(e) => {
                 if let Some(m) = self.inner.metrics.get() {
-                    m.plex_request(started.elapsed(), None);
+                    m.request_done(started.elapsed(), None);
                 }
                 return Err(PlexError::unavailable(&self.inner.base, &e));
             }
         };
         let status = resp.status();
         if let Some(m) = self.inner.metrics.get() {
-            m.plex_request(started.elapsed(), Some(status.as_u16()));
+            m.request_done(started.elapsed(), Some(status.as_u16()));
         }
         let headers = resp.headers().clone();
         let body = resp

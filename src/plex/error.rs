@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::token::TokenError;
+use crate::plex::conn::token::TokenError;
 
 /// How many characters of a response body an error quotes.
 pub(crate) const EXCERPT_CHARS: usize = 200;

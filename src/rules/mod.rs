@@ -52,10 +52,10 @@
 //! [`RuleSet::candidates`] → [`RuleSet::evaluate`] → a [`Decision`] with
 //! [`ResolvedAction`]s for the engine.
 //!
-//! Around it: [`explain_event`] says why each rule fired or not;
-//! [`run_tests`] runs the embedded `[[tests]]` and [`explain_on_server`] plans
-//! requests, both through the action executors in recording mode (runner);
-//! [`RuleStore`] holds the running set and swaps in clean reloads.
+//! Around it: [`explain_event`] says why each rule fired or not and
+//! [`RuleStore`] holds the running set and swaps in clean reloads. Running
+//! actions for `test` and `explain` lives above the executors, in
+//! [`crate::tools::runner`].
 
 mod action;
 mod capture;
@@ -70,7 +70,6 @@ mod reader;
 mod reload;
 mod resolved;
 mod rule;
-mod runner;
 mod schema;
 mod scope;
 mod set;
@@ -98,10 +97,6 @@ pub use resolved::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
 };
 pub use rule::{CompiledRule, Flow, Mode};
-pub use runner::{
-    TestOutcome, canonical, describe_outcome, describe_skip, explain_on_server, plan_actions,
-    request_line, request_matches, run_test, run_tests,
-};
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};
 pub use template::Template;

@@ -249,13 +249,13 @@ fn check_request(text: &str, at: Range<usize>, cx: &mut Cx<'_>) -> bool {
     true
 }
 
-/// True when the request text names a write (see [`crate::action::is_write`]).
+/// True when the request text names a write (see [`PlexRequest::is_write`](crate::plex::PlexRequest::is_write)).
 fn is_write_text(text: &str) -> bool {
     let (method, rest) = text.split_once(' ').unwrap_or((text, ""));
     let path = rest.split('?').next().unwrap_or_default();
     let segments = path.split('/').filter(|s| !s.is_empty());
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    crate::action::is_write(&crate::plex::PlexRequest::new(method, segments))
+    crate::plex::PlexRequest::new(method, segments).is_write()
 }
 
 /// A TOML table as JSON (tests describe events and items in TOML).

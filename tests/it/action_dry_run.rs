@@ -10,15 +10,15 @@ use metarr_plex::action::{
     ActionContext, ActionOutcome, Canned, Executor, ExecutorSettings, FakeFiles, PlanEnv,
 };
 use metarr_plex::event::SelfCauses;
-use metarr_plex::pathmap::PathMap;
 use metarr_plex::plex::PlexRequest;
+use metarr_plex::plex::pathmap::PathMap;
 use metarr_plex::rules::{
     IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget,
 };
 use reqwest::Method;
 
 use super::action_support::*;
-use metarr_plex::token::{Token, TokenSource};
+use metarr_plex::plex::conn::token::{Token, TokenSource};
 
 fn dry(r: &Rig, item: &str) -> ActionContext {
     ActionContext {
@@ -107,9 +107,9 @@ fn offline_executor() -> Executor {
     let client = metarr_plex::plex::PlexClient::new(metarr_plex::plex::ClientSettings {
         base_url: sim_less,
         tokens: TokenSource::fixed(Token::new("t").unwrap()),
-        identity: metarr_plex::identity::ClientIdentity::new("plan-test"),
+        identity: metarr_plex::plex::conn::identity::ClientIdentity::new("plan-test"),
         timeout: Duration::from_secs(1),
-        tls: metarr_plex::tls::TlsSettings::default(),
+        tls: metarr_plex::plex::conn::tls::TlsSettings::default(),
     })
     .unwrap();
     let settings = ExecutorSettings {

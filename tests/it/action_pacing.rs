@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use metarr_plex::action::{ActionOutcome, Canned};
 use metarr_plex::plex::PlexRequest;
+use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::rules::ResolvedAction;
 use metarr_plex::sim::{RestFault, SimOptions};
-use metarr_plex::token::{Token, TokenSource};
 use reqwest::Method;
 use tokio::time::Instant;
 
@@ -61,9 +61,9 @@ async fn the_rate_limiter_spaces_a_burst_of_requests() {
     let client = metarr_plex::plex::PlexClient::new(metarr_plex::plex::ClientSettings {
         base_url: url::Url::parse("http://127.0.0.1:9/").unwrap(),
         tokens: TokenSource::fixed(Token::new("t").unwrap()),
-        identity: metarr_plex::identity::ClientIdentity::new("rate-test"),
+        identity: metarr_plex::plex::conn::identity::ClientIdentity::new("rate-test"),
         timeout: Duration::from_secs(1),
-        tls: metarr_plex::tls::TlsSettings::default(),
+        tls: metarr_plex::plex::conn::tls::TlsSettings::default(),
     })
     .unwrap();
     client.set_rate_limit(4);

@@ -18,7 +18,7 @@ fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn refresh_analyze_unmatch_send_one_put_each_and_register_the_item() {
     let r = rig().await;
-    let metrics = metarr_plex::metrics::Metrics::new();
+    let metrics = metarr_plex::service::metrics::Metrics::new();
     r.exec.count_in(metrics.clone());
     let id = r.id(MATRIX);
     for (action, path) in [

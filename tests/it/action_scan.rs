@@ -222,7 +222,7 @@ async fn notifications_a_scan_action_causes_are_marked_as_ours() {
 }
 
 fn client_of(r: &Rig) -> metarr_plex::plex::PlexClient {
-    use metarr_plex::token::{Token, TokenSource};
+    use metarr_plex::plex::conn::token::{Token, TokenSource};
     super::client_harness::client_for(
         &r.sim,
         TokenSource::fixed(Token::new(r.sim.token()).unwrap()),

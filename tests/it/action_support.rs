@@ -8,13 +8,13 @@ use metarr_plex::action::{ActionContext, Executor, ExecutorSettings};
 use metarr_plex::engine::RunId;
 use metarr_plex::event::SelfCauses;
 use metarr_plex::journal::Journal;
-use metarr_plex::pathmap::PathMap;
+use metarr_plex::plex::pathmap::PathMap;
 use metarr_plex::plex::scan::ScanOptions;
 use metarr_plex::sim::{RecordedRequest, SimOptions, Simulator};
 
 use super::client_harness::{client_for, id_of};
 use super::event_feed::{Feed, lib_entry, timeline};
-use metarr_plex::token::{Token, TokenSource};
+use metarr_plex::plex::conn::token::{Token, TokenSource};
 use serde_json::json;
 
 pub const ARRIVAL: &str = "/data/media/movies/Arrival (2016) {tmdb-329865}/Arrival (2016).mkv";

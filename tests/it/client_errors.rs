@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use metarr_plex::plex::PlexError;
+use metarr_plex::plex::conn::token::TokenSource;
 use metarr_plex::sim::{RestFault, SimOptions};
-use metarr_plex::token::TokenSource;
 
 use super::client_harness::*;
 

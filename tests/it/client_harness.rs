@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use metarr_plex::identity::ClientIdentity;
+use metarr_plex::plex::conn::identity::ClientIdentity;
+use metarr_plex::plex::conn::tls::TlsSettings;
+use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::plex::{ClientSettings, PlexClient};
 use metarr_plex::sim::{RecordedRequest, SimOptions, Simulator};
-use metarr_plex::tls::TlsSettings;
-use metarr_plex::token::{Token, TokenSource};
 
 pub const CLIENT_ID: &str = "0b7c3f52-4d1e-4d0c-9a51-2f1c7a0e9d11";
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use metarr_plex::pathmap::PathMap;
+use metarr_plex::plex::pathmap::PathMap;
 use metarr_plex::plex::scan::{
     LocalFs, ScanEnd, ScanOptions, ScanProgress, plan_with_client, run_scans,
 };

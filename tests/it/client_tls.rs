@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use metarr_plex::identity::ClientIdentity;
+use metarr_plex::plex::conn::identity::ClientIdentity;
+use metarr_plex::plex::conn::tls::TlsSettings;
+use metarr_plex::plex::conn::token::{Token, TokenSource};
 use metarr_plex::plex::{ClientSettings, PlexClient, PlexError};
 use metarr_plex::sim::{SimOptions, Simulator};
-use metarr_plex::tls::TlsSettings;
-use metarr_plex::token::{Token, TokenSource};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};

@@ -352,7 +352,7 @@ async fn metrics_count_events_runs_actions_and_plex_latency() {
 async fn dry_run_sends_no_writes() {
     let rules = fast_rules();
     let mut rig = Rig::new(rules.path()).await;
-    rig.start_with(metarr_plex::notify::Notifier::default(), true)
+    rig.start_with(metarr_plex::service::sd_notify::Notifier::default(), true)
         .await;
     let id = matrix(&rig);
     play_and_stop(&rig, &id).await;

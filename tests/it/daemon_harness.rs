@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use metarr_plex::config::Config;
 use metarr_plex::daemon::{Daemon, Options, RulesSource};
-use metarr_plex::identity::ClientIdentity;
-use metarr_plex::notify::Notifier;
 use metarr_plex::plex::PlexClient;
-use metarr_plex::plex::listener::ListenerConfig;
+use metarr_plex::plex::conn::identity::ClientIdentity;
+use metarr_plex::service::sd_notify::Notifier;
 use metarr_plex::sim::{RecordedRequest, SimOptions, Simulator};
+use metarr_plex::source::listener::ListenerConfig;
 use tempfile::TempDir;
 
 /// The shipped rules, as in the repository.

@@ -39,6 +39,26 @@ fn reconnect_does_not_duplicate_stop() {
 }
 
 #[test]
+fn a_key_stopped_before_a_reconnect_plays_again_as_a_new_session() {
+    let mut f = Feed::new();
+    f.n.reconcile_sessions(&[], f.now);
+    f.push(playing("1", "100", "playing"));
+    f.push(playing("1", "100", "stopped"));
+    // Same connection: a late frame is an echo of the stop.
+    assert!(f.push(playing("1", "100", "playing")).is_empty());
+    // Plex restarted within seconds (too fast for `server.restarted`) and
+    // hands key 1 to a new playback of the same item.
+    f.advance(Duration::from_secs(5));
+    assert!(f.n.reconcile_sessions(&[], f.now).is_empty());
+    let events = f.push(playing("1", "100", "playing"));
+    assert_eq!(names(&events), ["playback.started"]);
+    assert_eq!(
+        names(&f.push(playing("1", "100", "stopped"))),
+        ["playback.stopped"]
+    );
+}
+
+#[test]
 fn first_reconciliation_tracks_silently_and_later_ones_announce() {
     let mut f = Feed::new();
     assert!(

@@ -8,6 +8,7 @@ use std::process::Command;
 use metarr_plex::action::{Executor, ExecutorSettings};
 use metarr_plex::event::{Event, SelfCauses};
 use metarr_plex::rules::{self, EventExplanation, Metadata, Outcome, RuleExplanation, Skip};
+use metarr_plex::tools::runner;
 
 use crate::client_harness::{ARRIVAL, MATRIX, id_of, setup};
 
@@ -42,7 +43,7 @@ async fn an_unmatched_movie_shows_the_match_it_would_make_and_nothing_is_written
         r#"{{"name":"item.ready","section":{{"id":"1","type":"movie"}},"item":{{"id":"{id}","type":"movie"}}}}"#
     ));
     sim.clear_requests();
-    let x = rules::explain_on_server(&loaded.rules, &ev, &client, &executor).await;
+    let x = runner::explain_on_server(&loaded.rules, &ev, &client, &executor).await;
 
     let facts = x.metadata.facts().expect("metadata fetched");
     assert_eq!(facts.guid, format!("local://{id}"));
@@ -101,7 +102,7 @@ async fn a_movie_without_an_id_tag_stops_at_the_capture() {
     let ev = event(&format!(
         r#"{{"name":"library.refresh.ended","section":{{"id":"1"}},"item":{{"id":{id}}}}}"#
     ));
-    let x = rules::explain_on_server(&shipped().rules, &ev, &client, &executor).await;
+    let x = runner::explain_on_server(&shipped().rules, &ev, &client, &executor).await;
     let rematch = rule(&x, "rematch-from-folder-tag");
     // The Matrix has no id tag in its folder: the capture refuses first.
     assert_eq!(rematch.outcome, Outcome::Skipped);

@@ -3,16 +3,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use metarr_plex::health::{HealthBody, HealthServer, HealthSources};
-use metarr_plex::heartbeat::Heartbeats;
-use metarr_plex::metrics::Metrics;
-use metarr_plex::status::{ServiceStatus, StatusBoard};
+use metarr_plex::service::health::{HealthBody, HealthServer, HealthSources};
+use metarr_plex::service::heartbeat::Heartbeats;
+use metarr_plex::service::metrics::Metrics;
+use metarr_plex::service::status::{ServiceStatus, StatusBoard};
 use tokio_util::sync::CancellationToken;
 
 struct Running {
     addr: SocketAddr,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), metarr_plex::health::HealthError>>,
+    task: tokio::task::JoinHandle<Result<(), metarr_plex::service::health::HealthError>>,
 }
 
 async fn start(sources: HealthSources) -> Running {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use metarr_plex::config::Config;
-use metarr_plex::identity::ClientIdentity;
+use metarr_plex::plex::conn::identity::ClientIdentity;
 use metarr_plex::sim::{CatalogueEntry, ItemKind};
 use serde_json::{Value, json};
 
@@ -23,7 +23,15 @@ pub(crate) struct IntakeRig {
 }
 
 pub(crate) async fn intake_rig() -> IntakeRig {
+    intake_rig_with_rules(&[]).await
+}
+
+/// The same, with these rule files (name, text).
+pub(crate) async fn intake_rig_with_rules(files: &[(&str, &str)]) -> IntakeRig {
     let rules = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(rules.path().join(name), text).unwrap();
+    }
     let mut rig = Rig::new(rules.path()).await;
     let key_file = rig.state.path().join("intake-key");
     std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
@@ -34,6 +42,7 @@ pub(crate) async fn intake_rig() -> IntakeRig {
         rig.media.path().display(),
         key_file.display()
     );
+    std::fs::write(rig.state.path().join("config.toml"), &text).unwrap();
     rig.config = Config::from_str_at(&rig.state.path().join("config.toml"), &text).unwrap();
     rig.client = rig
         .config
@@ -327,6 +336,105 @@ async fn a_wrong_key_gets_401_and_no_key_reaches_a_log_line() {
             "{secret} reached a log line"
         );
     }
+    t.rig.stop().await;
+}
+
+/// A rule per new event kind: what a user would write to add steps.
+const WEBHOOK_RULE: &str = r#"
+[[triggers]]
+event = "webhook.media.pause"
+
+[[actions]]
+action = "log"
+message = "paused {{ event.item.id }} in section {{ event.section.id }}"
+"#;
+
+const CONFIRMED_RULE: &str = r#"
+[[triggers]]
+event = "intake.confirmed"
+
+[[actions]]
+action = "log"
+message = "landed {{ event.item.id }} for request {{ event.raw.request_id }}"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plex_webhooks_and_confirmed_intake_work_reach_the_rules() {
+    let mut t = intake_rig_with_rules(&[
+        ("paused.toml", WEBHOOK_RULE),
+        ("landed.toml", CONFIRMED_RULE),
+    ])
+    .await;
+    let payload = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/webhook/media_pause_movie__tacoded-plex-webhook-sample.json"
+    ))
+    .unwrap();
+    let rating_key = serde_json::from_str::<Value>(&payload).unwrap()["Metadata"]["ratingKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // As Plex sends it: multipart, `payload` JSON and a `thumb` JPEG, the key in the URL.
+    let boundary = "----plexwebhookBOUNDARY7";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"payload\"\r\nContent-Type: application/json\r\n\r\n{payload}\r\n").as_bytes());
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"thumb\"; filename=\"thumb.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    body.extend_from_slice(POSTER);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let resp = t
+        .http
+        .post(format!("{}/api/v1/hooks/plex?apikey={KEY}", t.base))
+        .header(
+            "Content-Type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(answer["event"], "webhook.media.pause", "{answer}");
+    let wanted = format!("paused {rating_key} in section");
+    crate::daemon_harness::wait_for(Duration::from_secs(10), || {
+        crate::log_capture::logged_anywhere(&wanted)
+    })
+    .await;
+
+    // autoscan's health check, then a manual trigger of a folder with a new file.
+    let resp = t
+        .http
+        .head(format!("{}/triggers/manual", t.base))
+        .header("X-Api-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let local = t.movie_file("Solaris (1972)", "Solaris.1972.mkv", true);
+    let resp = t
+        .http
+        .post(format!(
+            "{}/triggers/manual?path={}",
+            t.base,
+            urlencode(&local)
+        ))
+        .header("X-Api-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let id = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = t.finished(&id, Duration::from_secs(20)).await;
+    assert_eq!(r["state"], "done", "{r:#}");
+    let item = t.rig.item_id("Solaris.1972.mkv").unwrap();
+    let wanted = format!("landed {item} for request {id}");
+    crate::daemon_harness::wait_for(Duration::from_secs(10), || {
+        crate::log_capture::logged_anywhere(&wanted)
+    })
+    .await;
     t.rig.stop().await;
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use metarr_plex::event::{Event, EventName};
-use metarr_plex::plex::listener::ConnectionState;
-use metarr_plex::token::TokenSource;
+use metarr_plex::plex::conn::token::TokenSource;
+use metarr_plex::source::listener::ConnectionState;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -671,7 +671,7 @@ async fn a_missing_token_file_waits_slowly_and_is_picked_up_once_written() {
 
 #[tokio::test(start_paused = true)]
 async fn the_heartbeat_keeps_beating_through_a_slow_connect_and_backoff() {
-    use metarr_plex::heartbeat::Heartbeats;
+    use metarr_plex::service::heartbeat::Heartbeats;
     // Accepts TCP but never answers the upgrade: each attempt takes the
     // whole 10 s connect timeout, longer than the allowed 3 s of silence.
     let blackhole = TcpListener::bind("127.0.0.1:0").await.unwrap();

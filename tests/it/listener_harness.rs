@@ -11,11 +11,11 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use metarr_plex::event::{Event, EventName};
-use metarr_plex::plex::listener::{
+use metarr_plex::plex::conn::token::{Token, TokenSource};
+use metarr_plex::source::listener::{
     Listener, ListenerConfig, Malformed, MemoryWatermark, Pipeline, ReconcileError, ServerView,
     Snapshot,
 };
-use metarr_plex::token::{Token, TokenSource};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -241,7 +241,7 @@ impl ServerView for ScriptedView {
 /// A listener with the real parser and normalizer.
 pub fn normalizing_listener(config: ListenerConfig, view: Arc<ScriptedView>) -> Listener {
     use metarr_plex::event::{Normalizer, NormalizerConfig};
-    use metarr_plex::plex::listener::NormalizedPipeline;
+    use metarr_plex::source::listener::NormalizedPipeline;
     Listener::new(
         config,
         Box::new(NormalizedPipeline::new(Normalizer::new(

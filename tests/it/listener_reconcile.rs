@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use metarr_plex::event::{Event, EventName};
-use metarr_plex::plex::listener::Snapshot;
 use metarr_plex::plex::model::{Item, ServerIdentity, Session};
+use metarr_plex::source::listener::Snapshot;
 use serde_json::json;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use metarr_plex::event::{Event, EventName, Normalizer, NormalizerConfig};
 use metarr_plex::plex::PlexClient;
-use metarr_plex::plex::listener::{
+use metarr_plex::plex::conn::token::{Token, TokenSource};
+use metarr_plex::sim::{SimOptions, Simulator, WsFault};
+use metarr_plex::source::listener::{
     ConnectionState, Listener, ListenerConfig, ListenerStats, MemoryWatermark, NormalizedPipeline,
 };
-use metarr_plex::sim::{SimOptions, Simulator, WsFault};
-use metarr_plex::token::{Token, TokenSource};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;

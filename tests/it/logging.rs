@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use metarr_plex::logging::{self, LogFormat, RedactingWriter, Redactor};
-use metarr_plex::token::Token;
+use metarr_plex::plex::conn::token::Token;
+use metarr_plex::service::logging::{self, LogFormat, RedactingWriter, Redactor};
 use tracing_subscriber::fmt::MakeWriter;
 
 const SECRET: &str = "zQx9-not-a-real-plex-token-4242";
@@ -105,10 +105,10 @@ fn text_without_a_terminal_has_no_colour_codes() {
 fn rust_log_sets_levels_per_module() {
     let out = capture(
         LogFormat::Text,
-        "warn,metarr_plex::plex=debug",
+        "warn,metarr_plex::source=debug",
         Redactor::default(),
         || {
-            tracing::debug!(target: "metarr_plex::plex::listener", "Frame received.");
+            tracing::debug!(target: "metarr_plex::source::listener", "Frame received.");
             tracing::debug!(target: "metarr_plex::engine", "Timer armed.");
             tracing::info!(target: "metarr_plex::engine", "Run started.");
             tracing::warn!(target: "metarr_plex::engine", "Retrying.");

@@ -5,8 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use metarr_plex::identity::ClientIdentity;
-use metarr_plex::login::{self, AUTH_APP_URL, LoginError, LoginOptions, Method, Prompt};
+use metarr_plex::plex::conn::identity::ClientIdentity;
+use metarr_plex::tools::login::{self, AUTH_APP_URL, LoginError, LoginOptions, Method, Prompt};
 
 use crate::support::plextv::{FakePlexTv, Script};
 

@@ -4,9 +4,9 @@ use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 use std::time::Duration;
 
-use metarr_plex::heartbeat::Heartbeats;
-use metarr_plex::notify::{Notifier, Supervisor};
-use metarr_plex::status::{ServiceStatus, StatusBoard};
+use metarr_plex::service::heartbeat::Heartbeats;
+use metarr_plex::service::sd_notify::{Notifier, Supervisor};
+use metarr_plex::service::status::{ServiceStatus, StatusBoard};
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
 
@@ -33,7 +33,7 @@ fn watchdogs(msgs: &[String]) -> usize {
 }
 
 /// A task standing in for a core loop: beats every 400 ms until aborted.
-fn beating(hb: metarr_plex::heartbeat::Heartbeat) -> tokio::task::JoinHandle<()> {
+fn beating(hb: metarr_plex::service::heartbeat::Heartbeat) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             hb.beat();
@@ -179,8 +179,8 @@ fn without_a_socket_everything_is_a_no_op() {
 
 #[tokio::test]
 async fn service_starts_supervisor_and_health_then_stops_cleanly() {
-    use metarr_plex::health::HealthSettings;
     use metarr_plex::service::Service;
+    use metarr_plex::service::health::HealthSettings;
 
     let dir = tempfile::tempdir().unwrap();
     let (sock, path) = socket(dir.path());
@@ -225,7 +225,7 @@ async fn service_starts_supervisor_and_health_then_stops_cleanly() {
 
 #[tokio::test]
 async fn sighup_asks_for_a_reload_and_sigterm_for_a_stop() {
-    use metarr_plex::signals::{Request, Signals};
+    use metarr_plex::service::signals::{Request, Signals};
     let mut signals = Signals::install().unwrap();
     let pid = std::process::id().to_string();
     for (name, expected) in [("-HUP", Request::Reload), ("-TERM", Request::Stop)] {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use metarr_plex::pathmap::PathMap;
+use metarr_plex::plex::pathmap::PathMap;
 use proptest::prelude::*;
 
 fn segment() -> impl Strategy<Value = String> {

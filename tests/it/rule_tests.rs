@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use metarr_plex::rules::{self, TestOutcome};
+use metarr_plex::rules;
+use metarr_plex::tools::runner::{self, TestOutcome};
 
 const ANALYZE: &str = r#"
 [[triggers]]
@@ -22,7 +23,7 @@ async fn run_dir(dir: &Path) -> Vec<TestOutcome> {
         "{}",
         rules::render_human(&loaded, false)
     );
-    rules::run_tests(&loaded).await
+    runner::run_tests(&loaded).await
 }
 
 fn rule_file(dir: &Path, name: &str, tests: &str) {

@@ -8,9 +8,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{PlexClient, found};
-use crate::pathmap::{Located, NotInAnySection, locate};
 use crate::plex::error::PlexError;
 use crate::plex::model::{Agent, Item, MediaType, Section, ServerIdentity, Session};
+use crate::plex::pathmap::{Located, NotInAnySection, locate};
 use crate::plex::request;
 
 /// How long `/library/sections` is trusted: sections change rarely, and a

@@ -57,6 +57,15 @@ impl fmt::Debug for Body {
 }
 
 impl PlexRequest {
+    /// True for requests that change something on the server: every method but
+    /// `GET`, and the `GET`s Plex uses for side effects (section scans
+    /// `…/refresh`, and the `/:/…` endpoints such as `/:/scrobble`).
+    pub fn is_write(&self) -> bool {
+        self.method != Method::GET
+            || self.path.last().is_some_and(|s| s == "refresh")
+            || self.path.first().is_some_and(|s| s == ":")
+    }
+
     /// A request with no query and no body.
     pub fn new<S: Into<String>>(method: Method, path: impl IntoIterator<Item = S>) -> PlexRequest {
         PlexRequest {

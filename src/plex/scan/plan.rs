@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::pathmap::{NotInAnySection, PathMap, PathMapError, locate, normalize};
 use crate::plex::model::Section;
+use crate::plex::pathmap::{NotInAnySection, PathMap, PathMapError, locate, normalize};
 
 /// What is at a local path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

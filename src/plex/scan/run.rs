@@ -10,10 +10,10 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::plan::{PathProbe, ScanPlan, plan_scan};
-use crate::pathmap::PathMap;
 use crate::plex::client::PlexClient;
 use crate::plex::error::PlexError;
 use crate::plex::model::Activity;
+use crate::plex::pathmap::PathMap;
 
 /// The activity type of a section scan, partial or full.
 const SECTION_SCAN_ACTIVITY: &str = "library.update.section";

@@ -41,8 +41,8 @@ use tokio_util::sync::CancellationToken;
 use crate::action::Executor;
 use crate::event::Event;
 use crate::journal::Journal;
-use crate::pathmap::PathMap;
 use crate::plex::PlexClient;
+use crate::plex::pathmap::PathMap;
 
 /// The intake, bound and keyed but not yet serving: binding comes first so
 /// a taken port or a missing key stops the start before anything runs.

@@ -1,36 +1,13 @@
-//! `[intake]` as the daemon uses it, and the key that guards it.
+//! The key that guards the intake: where it is read from, how it is
+//! compared, and that it never prints.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+
+pub use crate::config::IntakeSettings;
 
 /// The credential file systemd's `LoadCredential=` provides.
 pub const CREDENTIAL_NAME: &str = "intake-key";
-
-/// `[intake]`: off unless `listen` is set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntakeSettings {
-    /// Where the HTTP intake listens; `None` turns it off.
-    pub listen: Option<SocketAddr>,
-    /// The file holding the key (`key_file`), after `$CREDENTIALS_DIRECTORY/intake-key`.
-    pub key_file: Option<PathBuf>,
-    /// A file is scanned only once it is at least this old: scanning a file
-    /// that is still being copied is autoscan users' top complaint.
-    pub min_age: Duration,
-    /// …and its size has not changed for this long.
-    pub stable_for: Duration,
-}
-
-impl Default for IntakeSettings {
-    fn default() -> IntakeSettings {
-        IntakeSettings {
-            listen: None,
-            key_file: None,
-            min_age: Duration::from_secs(2),
-            stable_for: Duration::from_secs(1),
-        }
-    }
-}
 
 /// The intake key. Never printed: `Debug` shows its length only.
 #[derive(Clone, PartialEq, Eq)]

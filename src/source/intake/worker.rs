@@ -30,8 +30,8 @@ use crate::action::{ActionContext, ActionOutcome, Executor};
 use crate::engine::RunId;
 use crate::event::{Event, EventName, ItemRef, SectionRef};
 use crate::journal::{ItemState, ItemUpdate, Journal, RequestRecord, RequestState};
-use crate::pathmap::PathMap;
 use crate::plex::PlexClient;
+use crate::plex::pathmap::PathMap;
 use crate::plex::scan::{LocalFs, plan_with_client};
 use crate::rules::{ResolvedAction, ScanTarget};
 

@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::daemon::{Daemon, Options, RulesSource};
-use crate::identity::ClientIdentity;
-use crate::notify::Notifier;
+use crate::plex::conn::identity::ClientIdentity;
+use crate::service::sd_notify::Notifier;
 use crate::sim::{SimOptions, Simulator};
 
 /// A small real JPEG, the movie's local poster.
-const POSTER: &[u8] = include_bytes!("../../assets/poster.jpg");
+const POSTER: &[u8] = include_bytes!("../../../assets/poster.jpg");
 
 /// Where the simulated Plex keeps its movies.
 const PLEX_MOVIES: &str = "/data/media/movies";

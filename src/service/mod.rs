@@ -9,14 +9,30 @@
 //! [`Service::reloading`] / [`Service::ready`], and awaits
 //! [`Service::stopped`] after cancelling the shutdown token.
 
+//! - [`logging`]: text, JSON or journald log output, secrets redacted.
+//! - [`status`]: the connection state in words, shared by systemd, health, metrics.
+//! - [`heartbeat`]: core loops report they are alive; the watchdog and health ask.
+//! - [`sd_notify`]: READY, STATUS, RELOADING, STOPPING and the watchdog supervisor.
+//! - [`metrics`]: the Prometheus metrics handle every part counts with.
+//! - [`health`]: the opt-in `/healthz` + `/metrics` HTTP endpoint.
+//! - [`signals`]: SIGHUP → reload, SIGTERM/SIGINT → stop.
+
+pub mod health;
+pub mod heartbeat;
+pub mod logging;
+pub mod metrics;
+pub mod sd_notify;
+pub mod signals;
+pub mod status;
+
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::health::{HealthError, HealthServer, HealthSettings, HealthSources};
-use crate::heartbeat::Heartbeats;
-use crate::metrics::Metrics;
-use crate::notify::{Notifier, Supervisor};
-use crate::status::StatusBoard;
+use crate::service::health::{HealthError, HealthServer, HealthSettings, HealthSources};
+use crate::service::heartbeat::Heartbeats;
+use crate::service::metrics::Metrics;
+use crate::service::sd_notify::{Notifier, Supervisor};
+use crate::service::status::StatusBoard;
 
 /// The running supervisor and health endpoint, and the handles they read.
 #[derive(Debug)]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
-use crate::heartbeat::Heartbeat;
+use crate::service::heartbeat::Heartbeat;
 
 /// An optional heartbeat and when it was last beaten.
 pub(crate) struct Beat {

@@ -20,8 +20,8 @@ use std::time::Duration;
 use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 
-use crate::heartbeat::Heartbeats;
-use crate::status::{ServiceStatus, StatusBoard};
+use crate::service::heartbeat::Heartbeats;
+use crate::service::status::{ServiceStatus, StatusBoard};
 
 /// Sends sd_notify messages to the service manager, if there is one.
 #[derive(Debug, Clone, Default)]

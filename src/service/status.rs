@@ -3,8 +3,8 @@
 //!
 //! The listener's state is turned into a [`ServiceStatus`] in one place and
 //! published on a [`StatusBoard`]. Three readers share that single truth:
-//! systemd's `STATUS=` line ([`crate::notify::Supervisor`]), the `/healthz`
-//! body and the `connection_state` metric ([`crate::health`]).
+//! systemd's `STATUS=` line ([`crate::service::sd_notify::Supervisor`]), the `/healthz`
+//! body and the `connection_state` metric ([`crate::service::health`]).
 
 use std::fmt;
 use std::time::Duration;

@@ -7,7 +7,7 @@
 //! `RUST_LOG` (per module, `info` by default).
 //!
 //! The Plex token is kept out of logs by construction: it is a
-//! [`crate::token::Token`], which formats as `<redacted>`. As a second line of
+//! [`crate::plex::conn::token::Token`], which formats as `<redacted>`. As a second line of
 //! defence, the text and JSON writers scrub every secret registered with
 //! [`Redactor::add`] from each line before it leaves the process.
 
@@ -250,7 +250,7 @@ impl Redactor {
     }
 
     /// Registers a secret (the token the daemon just read, for instance).
-    pub fn add(&self, secret: &crate::token::Token) {
+    pub fn add(&self, secret: &crate::plex::conn::token::Token) {
         let value = secret.expose();
         if value.len() < 8 {
             return;
@@ -387,8 +387,8 @@ mod tests {
     #[test]
     fn scrub_replaces_registered_secrets_only() {
         let r = Redactor::default();
-        r.add(&crate::token::Token::new("abcdefgh12345678").unwrap());
-        r.add(&crate::token::Token::new("short").unwrap());
+        r.add(&crate::plex::conn::token::Token::new("abcdefgh12345678").unwrap());
+        r.add(&crate::plex::conn::token::Token::new("short").unwrap());
         assert_eq!(r.scrub("x=abcdefgh12345678;"), "x=<redacted>;");
         assert_eq!(r.scrub("a short word"), "a short word");
     }

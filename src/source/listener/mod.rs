@@ -41,12 +41,12 @@ pub use reconcile::{MemoryWatermark, ReconcileError, ServerView, Snapshot, Water
 pub use state::ConnectionState;
 pub use stats::{ListenerStats, StatsSnapshot};
 
-use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::event::Event;
-use crate::heartbeat::Heartbeat;
 use crate::plex::PlexClient;
-use crate::token::TokenSource;
+use crate::plex::backoff::Backoff;
+use crate::plex::conn::token::TokenSource;
+use crate::service::heartbeat::Heartbeat;
 use beat::Beat;
 use connect::Dialer;
 use outlet::Outlet;

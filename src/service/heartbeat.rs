@@ -3,8 +3,8 @@
 //! Each long-running loop (listener, engine, executor) registers once and gets
 //! a [`Heartbeat`], which it beats every time round — including when it is
 //! idle, by also waking on a tick of [`Heartbeat::period`]. The systemd
-//! watchdog ([`crate::notify::Supervisor`]) and `/healthz`
-//! ([`crate::health`]) ask [`Heartbeats::check`] whether every loop has
+//! watchdog ([`crate::service::sd_notify::Supervisor`]) and `/healthz`
+//! ([`crate::service::health`]) ask [`Heartbeats::check`] whether every loop has
 //! beaten recently. A loop that hangs, deadlocks or dies stops beating, and
 //! the daemon stops claiming to be alive: that is the whole point of a
 //! watchdog, which an unconditional ping task would defeat.

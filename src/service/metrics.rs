@@ -4,7 +4,7 @@
 //! [`Metrics`] is cheap to clone and is handed to the listener (events,
 //! connection state), the engine (rule runs, queue depth, dead letters), the
 //! actions (outcomes) and the Plex client (request latency). Nothing here does
-//! IO; [`crate::health`] serves [`Metrics::render`] on `/metrics`.
+//! IO; [`crate::service::health`] serves [`Metrics::render`] on `/metrics`.
 //!
 //! Every series is prefixed `metarr_plex_`. Label values come from rule ids,
 //! event names and action kinds — small, bounded sets — never from item
@@ -23,7 +23,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio::time::Instant;
 
-use crate::status::Phase;
+use crate::service::status::Phase;
 
 /// The content type of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
@@ -261,6 +261,13 @@ impl Metrics {
             let _ = writeln!(out, "# metrics encoding failed");
         }
         out
+    }
+}
+
+/// The REST client reports each request here: the Plex latency histogram.
+impl crate::plex::client::RequestObserver for Metrics {
+    fn request_done(&self, elapsed: Duration, status: Option<u16>) {
+        self.plex_request(elapsed, status);
     }
 }
 

@@ -13,26 +13,19 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde::Serialize;
 
-use super::explain::{
-    ActionPlan, EventExplanation, Metadata, Outcome, PlannedRequest, explain_event,
-};
-use super::facts::ItemFacts;
-use super::load::Loaded;
-use super::read_only::ReadOnly;
-use super::rule::CompiledRule;
-use super::set::RuleSet;
-use super::test_case::RuleTest;
-use crate::action::{
-    ActionContext, ActionOutcome, Canned, Executor, ExecutorSettings, PlanEnv, is_write,
-};
+use crate::action::{ActionContext, ActionOutcome, Canned, Executor, ExecutorSettings, PlanEnv};
 use crate::engine::RunId;
 use crate::event::{Event, SelfCauses};
-use crate::identity::ClientIdentity;
-use crate::pathmap::PathMap;
 use crate::plex::client::{ClientSettings, Responder};
+use crate::plex::conn::identity::ClientIdentity;
+use crate::plex::conn::tls::TlsSettings;
+use crate::plex::conn::token::TokenSource;
+use crate::plex::pathmap::PathMap;
 use crate::plex::{PlexClient, PlexRequest};
-use crate::tls::TlsSettings;
-use crate::token::TokenSource;
+use crate::rules::{
+    ActionPlan, CompiledRule, EventExplanation, ItemFacts, Loaded, Metadata, Outcome,
+    PlannedRequest, ReadOnly, RuleSet, RuleTest, Skip, explain_event,
+};
 
 /// What one embedded test came to.
 #[derive(Debug, Clone, Serialize)]
@@ -248,7 +241,7 @@ pub async fn plan_actions(
             .iter()
             .map(|r| PlannedRequest {
                 request: request_line(r),
-                write: is_write(r),
+                write: r.is_write(),
             })
             .collect();
         plan.outcome = describe_outcome(&result);
@@ -272,8 +265,7 @@ pub fn describe_outcome(o: &ActionOutcome) -> String {
 }
 
 /// Why a rule did not fire, in words.
-pub fn describe_skip(skip: &super::set::Skip) -> String {
-    use super::set::Skip;
+pub fn describe_skip(skip: &Skip) -> String {
     match skip {
         Skip::NoTrigger => "no trigger accepts the event".to_owned(),
         Skip::ItemType { kind } => format!("the item is a {kind}, not a type the triggers want"),

@@ -17,9 +17,9 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::heartbeat::Heartbeats;
-use crate::metrics::{self, Metrics};
-use crate::status::StatusBoard;
+use crate::service::heartbeat::Heartbeats;
+use crate::service::metrics::{self, Metrics};
+use crate::service::status::StatusBoard;
 
 /// The `[health]` table of the config file.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use url::Url;
 
-use crate::token::{TokenError, TokenSource};
+use crate::plex::conn::token::{TokenError, TokenSource};
 
 /// The socket type a successful connect yields.
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::event::{Event, EventName};
-use crate::status::ServiceStatus;
+use crate::service::status::ServiceStatus;
 
 /// Where the notification stream stands, published through a
 /// `tokio::sync::watch` for systemd `STATUS=`, health checks and metrics.
@@ -268,7 +268,7 @@ impl Health {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::status::Phase;
+    use crate::service::status::Phase;
 
     #[test]
     fn every_state_maps_to_the_matching_service_phase() {

@@ -7,27 +7,27 @@ use std::path::PathBuf;
 const SHIPPED: &[(&str, &str)] = &[
     (
         "analyze-after-playback.toml",
-        include_str!("../../rules/analyze-after-playback.toml"),
+        include_str!("../../../rules/analyze-after-playback.toml"),
     ),
     (
         "collection-by-label.toml",
-        include_str!("../../rules/collection-by-label.toml"),
+        include_str!("../../../rules/collection-by-label.toml"),
     ),
     (
         "collection-by-path.toml",
-        include_str!("../../rules/collection-by-path.toml"),
+        include_str!("../../../rules/collection-by-path.toml"),
     ),
     (
         "rematch-from-folder-tag.toml",
-        include_str!("../../rules/rematch-from-folder-tag.toml"),
+        include_str!("../../../rules/rematch-from-folder-tag.toml"),
     ),
     (
         "rescan-missing-folders.toml",
-        include_str!("../../rules/rescan-missing-folders.toml"),
+        include_str!("../../../rules/rescan-missing-folders.toml"),
     ),
     (
         "upload-local-artwork.toml",
-        include_str!("../../rules/upload-local-artwork.toml"),
+        include_str!("../../../rules/upload-local-artwork.toml"),
     ),
 ];
 

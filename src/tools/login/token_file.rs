@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::token::Token;
+use crate::plex::conn::token::Token;
 
 /// Why the token file could not be written. Carries the path, never the token.
 #[derive(Debug, thiserror::Error)]

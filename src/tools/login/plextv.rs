@@ -11,8 +11,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use url::Url;
 
-use crate::identity::ClientIdentity;
-use crate::token::Token;
+use crate::plex::conn::identity::ClientIdentity;
+use crate::plex::conn::token::Token;
 
 use super::LoginError;
 

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::identity::ClientIdentity;
-use crate::token::Token;
+use crate::plex::conn::identity::ClientIdentity;
+use crate::plex::conn::token::Token;
 
 pub use token_file::{TokenFileError, write as write_token_file};
 
@@ -147,7 +147,7 @@ pub enum LoginError {
     },
     /// plex.tv handed out something that cannot be a token.
     #[error("plex.tv returned an unusable token: {0}")]
-    BadToken(#[source] crate::token::TokenError),
+    BadToken(#[source] crate::plex::conn::token::TokenError),
     /// Reading an answer from the terminal failed.
     #[error("cannot read from the terminal: {0}")]
     Prompt(#[source] std::io::Error),
