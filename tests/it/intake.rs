@@ -241,16 +241,38 @@ async fn a_file_plex_never_picks_up_ends_absent_with_a_reason() {
     let mut t = intake_rig().await;
     // On this machine's disk, never on Plex's: Plex's scans find nothing.
     let local = t.movie_file("Ghost (1990)", "Ghost.1990.mkv", false);
+    // Metarr's callback endpoint: records what it is POSTed.
+    let (tx, mut callbacks) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let app = axum::Router::new().route(
+        "/done",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let callback = format!("http://{}/done", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
     let (status, answer) = t
         .post(
             "/api/v1/sync",
-            json!({"items": [{"path": local}, {"path": "/elsewhere/x.mkv"}]}),
+            json!({"items": [{"path": local}, {"path": "/elsewhere/x.mkv"}], "callback": callback}),
         )
         .await;
     assert_eq!(status, 202);
     let r = t
         .finished(answer["id"].as_str().unwrap(), Duration::from_secs(30))
         .await;
+    let posted = tokio::time::timeout(Duration::from_secs(10), callbacks.recv())
+        .await
+        .expect("the callback was POSTed")
+        .unwrap();
+    assert_eq!(posted["id"], answer["id"]);
+    assert_eq!(posted["state"], "failed");
+    assert_eq!(posted["items"][0]["state"], "absent");
     assert_eq!(r["state"], "failed", "{r:#}");
     assert_eq!(r["items"][0]["state"], "absent");
     let why = r["items"][0]["detail"].as_str().unwrap();
