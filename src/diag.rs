@@ -97,6 +97,16 @@ impl Diagnostic {
         let path = self.file.display().to_string();
         let mut groups = Vec::new();
         match self.span.clone() {
+            // An empty file has no line to show, but still a place: 1:1.
+            Some(_) if source.is_empty() => {
+                groups.push(
+                    Group::with_title(level.primary_title(self.message.as_str())).element(
+                        annotate_snippets::Origin::path(path.as_str())
+                            .line(1)
+                            .char_column(1),
+                    ),
+                );
+            }
             Some(span) => {
                 let span = clamp(source, span);
                 let mut ann = AnnotationKind::Primary.span(span);
@@ -206,14 +216,6 @@ pub fn render_all(
     let mut out = String::new();
     for d in diags {
         let src = source_of(&d.file).unwrap_or_default();
-        let d = if src.is_empty() {
-            Diagnostic {
-                span: None,
-                ..d.clone()
-            }
-        } else {
-            d.clone()
-        };
         out.push_str(&d.render(&src, color));
         out.push_str("\n\n");
     }

@@ -73,9 +73,22 @@ impl Capture {
                             .map(|s| s + i..s + i + 1)
                     })
                     .unwrap_or(pattern.span());
+                let raw = cx.source.get(pattern.span()).unwrap_or_default();
+                let help = if raw.starts_with('"') && pattern.get_ref().contains('\\') {
+                    // Double-quoted: the doubled backslashes are easy to get wrong.
+                    format!(
+                        "in \"…\" TOML reads `\\\\` as one backslash, so the regex that runs is {0}; single quotes show it as it runs: regex = '{0}'",
+                        pattern.get_ref()
+                    )
+                } else {
+                    "groups are written (?P<name>…) and every `(` needs its `)`; escape a literal bracket or brace with a backslash: \\{ \\( \\[".to_owned()
+                };
                 cx.sink
                     .error(at, format!("invalid regex: {last}"))
-                    .help("write regexes in single quotes so backslashes stay as written: '\\{tmdb-(?P<tmdb>\\d+)\\}'");
+                    .help(help);
+                // Its group names still exist for everything that reads
+                // them: one error for the cause, none for the consequences.
+                cx.scope.captures.extend(group_names(pattern.get_ref()));
                 return None;
             }
         };
@@ -133,6 +146,25 @@ impl Capture {
             )
         })
     }
+}
+
+/// The names of `(?P<name>` and `(?<name>` groups, read from the text of a
+/// regex that does not compile.
+fn group_names(pattern: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, _) in pattern.match_indices("(?") {
+        let rest = &pattern[i + 2..];
+        let rest = rest.strip_prefix('P').unwrap_or(rest);
+        if let Some(body) = rest.strip_prefix('<')
+            && let Some(end) = body.find('>')
+        {
+            let name = &body[..end];
+            if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
 }
 
 /// The regex crate's error text draws a caret under the pattern; its column

@@ -66,7 +66,17 @@ impl Cx<'_> {
 
     /// Parses a humantime duration, reporting humantime's own message.
     pub(crate) fn duration(&mut self, s: &Spanned<String>, key: &str) -> Option<Duration> {
-        match humantime::parse_duration(s.get_ref()) {
+        let text = s.get_ref().trim();
+        if let Some(positive) = text.strip_prefix('-') {
+            self.sink
+                .error(
+                    s.span(),
+                    format!("`{key}` must be a positive duration, found `{text}`"),
+                )
+                .help(format!("write {key} = \"{}\"", positive.trim()));
+            return None;
+        }
+        match humantime::parse_duration(text) {
             Ok(d) if !d.is_zero() => Some(d),
             Ok(_) => {
                 self.sink
@@ -76,7 +86,10 @@ impl Cx<'_> {
             }
             Err(e) => {
                 self.sink
-                    .error(s.span(), format!("invalid duration: {e}"))
+                    .error(
+                        s.span(),
+                        format!("`{key}` is not a duration: `{text}` ({e})"),
+                    )
                     .help("write a number and a unit: \"30s\", \"5m\", \"2h\", \"1day\"");
                 None
             }
@@ -92,12 +105,15 @@ pub(crate) fn compile_rule(
     templates: &mut TemplateEnv,
 ) -> (Option<CompiledRule>, Vec<Diagnostic>) {
     let mut sink = Sink::new(file);
+    if source.trim().is_empty() {
+        sink.error(0..0, "the file is empty").help(
+            "a rule needs a trigger and an action, e.g.\n[[triggers]]\nevent = \"item.added\"\n\n[[actions]]\naction = \"refresh\"",
+        );
+        return (None, sink.diags);
+    }
     let (doc, errors) = DeTable::parse_recoverable(source);
     if !errors.is_empty() {
-        for e in errors {
-            let span = e.span().unwrap_or(0..0);
-            sink.error(span, format!("invalid TOML: {}", e.message().trim()));
-        }
+        super::toml_error::report(source, errors, &mut sink);
         return (None, sink.diags);
     }
     let base_dir = file.parent().unwrap_or(Path::new("."));
@@ -128,7 +144,7 @@ fn compile_table(
     if trigger_tables.is_empty() && r.key_span("triggers").is_none() {
         cx.sink
             .error(
-                0..first_line_len(cx.source),
+                first_content_line(cx.source),
                 "this rule has no `[[triggers]]`",
             )
             .help("add one:\n[[triggers]]\nevent = \"item.added\"");
@@ -153,6 +169,21 @@ fn compile_table(
     let mut uses_item = false;
     // `from` is read before any capture runs, so it sees only earlier captures' names.
     for (c, from) in &captures {
+        if c.from.contains("{{") || c.from.contains("{%") {
+            let field: String = c
+                .from
+                .replace(['{', '}', '%'], "")
+                .split('|')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            cx.sink
+                .error(from.span(), "`from` takes a field name, not a template")
+                .help(format!("write from = \"{field}\""));
+            cx.scope.captures.extend(c.names.iter().cloned());
+            continue;
+        }
         let segs: Vec<&str> = c.from.split('.').collect();
         match cx.scope.check(&segs, false) {
             Ok(item) => uses_item |= item,
@@ -258,7 +289,7 @@ fn compile_table(
     if action_tables.is_empty() && r.key_span("actions").is_none() {
         cx.sink
             .error(
-                0..first_line_len(cx.source),
+                first_content_line(cx.source),
                 "this rule has no `[[actions]]`",
             )
             .help("add one:\n[[actions]]\naction = \"log\"\nmessage = \"{{ event.name }}\"");
@@ -303,6 +334,18 @@ fn compile_table(
     })
 }
 
-fn first_line_len(source: &str) -> usize {
-    source.find('\n').unwrap_or(source.len()).min(source.len())
+/// The first line that is not blank or a comment (a `#:schema` line is
+/// not where a missing table belongs), for whole-rule findings.
+fn first_content_line(source: &str) -> std::ops::Range<usize> {
+    let mut start = 0;
+    for line in source.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let indent = body.len() - trimmed.len();
+            return start + indent..start + body.len();
+        }
+        start += line.len();
+    }
+    0..0
 }

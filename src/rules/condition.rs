@@ -48,9 +48,22 @@ impl Condition {
     ) -> Option<Condition> {
         let text = value.get_ref();
         let span = value.span();
+        let start = content_start(source, &span, text);
+        // Place a range inside the expression text in the file, or fall
+        // back to the whole value when the string has escapes.
+        let place = |r: Range<usize>| match start {
+            Some(s) => s + r.start..s + r.end.max(r.start + 1),
+            None => span.clone(),
+        };
         let program = match cel::Program::compile(text) {
             Ok(p) => p,
             Err(errors) => {
+                // A mistake people make often gets one clear finding instead
+                // of the parser's token soup.
+                if let Some(m) = super::cel_mistakes::find(text) {
+                    sink.error(place(m.at), m.message).help(m.help);
+                    return None;
+                }
                 for e in errors.errors.iter().take(3) {
                     let at = position_in(text, e.pos)
                         .and_then(|off| content_start(source, &span, text).map(|s| s + off))
@@ -82,7 +95,10 @@ impl Condition {
                 Ok(item) => uses_item |= item,
                 Err(problem) => {
                     ok = false;
-                    let (message, help) = problem.message_and_help();
+                    let (message, mut help) = problem.message_and_help();
+                    if let Some(cel) = super::cel_mistakes::python_constant(&dotted) {
+                        help = format!("CEL writes `{cel}`");
+                    }
                     let at = text
                         .find(&dotted)
                         .and_then(|i| {
@@ -94,7 +110,20 @@ impl Condition {
             }
             paths.push(dotted);
         }
-        ok.then_some(Condition {
+        if !ok {
+            return None;
+        }
+        let problems = super::typecheck::check_condition(
+            program.expression(),
+            program.source_info(),
+            text,
+            &scope.captures,
+        );
+        for p in &problems {
+            sink.error(place(p.at.clone()), p.message.clone())
+                .help(p.help.clone());
+        }
+        problems.is_empty().then_some(Condition {
             source: text.clone(),
             span,
             program,

@@ -74,15 +74,16 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
     paths.sort();
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
+    let mut not_utf8 = Vec::new();
     for path in paths {
         match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => files.push((path, text)),
-                Err(_) => unreadable.push(Diagnostic::error(
-                    &path,
-                    None,
-                    "the file is not valid UTF-8",
-                )),
+                Err(e) => {
+                    let (diag, shown) = not_utf8_at(&path, e);
+                    unreadable.push(diag);
+                    not_utf8.push((path, shown));
+                }
             },
             Err(e) => unreadable.push(Diagnostic::error(
                 &path,
@@ -93,7 +94,27 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
     }
     let mut loaded = load_sources(files);
     loaded.diagnostics.extend(unreadable);
+    // The text with the bad bytes replaced, so the finding shows its line.
+    loaded.sources.extend(not_utf8);
     Ok(loaded)
+}
+
+/// The finding for a file that is not UTF-8, pointing at the first bad
+/// byte, and the text to show it in (bad bytes as U+FFFD).
+fn not_utf8_at(path: &Path, e: std::string::FromUtf8Error) -> (Diagnostic, String) {
+    let at = e.utf8_error().valid_up_to();
+    let bytes = e.into_bytes();
+    let bad = bytes.get(at).copied().unwrap_or_default();
+    let shown = String::from_utf8_lossy(&bytes).into_owned();
+    // The text before `at` is unchanged by the lossy conversion.
+    let end = shown[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+    let diag = Diagnostic::error(
+        path,
+        Some(at..end),
+        format!("the file is not valid UTF-8 (byte 0x{bad:02X})"),
+    )
+    .with_help("save the file as UTF-8 (editors call it \"UTF-8\"; Latin-1 or Windows-1252 accents such as é are the usual cause)");
+    (diag, shown)
 }
 
 /// Compiles rule files given as (path, text); the rule id is the file stem.

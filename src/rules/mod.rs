@@ -45,6 +45,10 @@
 //! [`crate::event::Event`]), `item` ([`ItemFacts`], fetched once per event
 //! when any rule reads it) and each capture group. Everything a rule reads is
 //! checked at load against what its trigger events carry.
+//! Conditions are also type-checked (`typecheck`: `item.year >= "1900"`,
+//! `item.guid.startswith(…)` fail at load, with the CEL spelling), and
+//! templates' filters are looked up in the engine, so a rule that passes
+//! `check` runs.
 //!
 //! The path through this module: [`load_dir`] reads files →
 //! `compile` (spanned TOML → [`CompiledRule`], all findings as
@@ -59,9 +63,11 @@
 
 mod action;
 mod capture;
+mod cel_mistakes;
 mod check;
 mod compile;
 mod condition;
+mod example;
 mod explain;
 mod facts;
 mod load;
@@ -75,7 +81,9 @@ mod scope;
 mod set;
 mod template;
 mod test_case;
+mod toml_error;
 mod trigger;
+mod typecheck;
 mod vars;
 mod vocab;
 

@@ -259,6 +259,18 @@ impl<'t, 'i> TableReader<'t, 'i> {
             if self.taken.iter().any(|t| t == key) {
                 continue;
             }
+            // A rule setting written below a `[[…]]` header lands in that table.
+            if self.what != "rule" && super::compile::KEYS.contains(&key) {
+                sink.error(
+                    k.span(),
+                    format!("`{key}` is a rule setting, but here it is read as part of the {} above it", self.what),
+                )
+                .label(format!("inside the {}", self.what))
+                .help(format!(
+                    "top-level keys go above the first `[[…]]` table: move `{key} = …` to the top of the file"
+                ));
+                continue;
+            }
             sink.error(k.span(), format!("unknown key `{key}` in {}", self.what))
                 .label(format!("not a {} key", self.what))
                 .help(suggest(key, known));
@@ -322,10 +334,13 @@ pub(crate) fn type_error(
     want: &str,
     found: &DeValue<'_>,
 ) {
-    sink.error(
+    let d = sink.error(
         span,
         format!("`{key}` must be {want}, found {}", kind_of(found)),
     );
+    if let Some(fix) = super::example::fix(key, want, found) {
+        d.help(fix);
+    }
 }
 
 /// Where the text of a string value starts inside its span, so positions

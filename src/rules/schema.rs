@@ -118,14 +118,26 @@ pub fn rule_schema() -> Value {
             "/properties/mode",
             json!({ "enum": MODES, "description": "single | restart | queued | parallel" }),
         ),
-        ("/$defs/Trigger/properties/event", json!({ "enum": events })),
+        (
+            "/$defs/Trigger/properties/event",
+            one_or_many(json!({ "enum": events })),
+        ),
+        // `check` takes one string wherever it takes a list: so does the schema.
         (
             "/$defs/Trigger/properties/events",
-            json!({ "type": "array", "items": { "enum": events } }),
+            one_or_many(json!({ "enum": events })),
         ),
         (
             "/$defs/Cancel/properties/events",
-            json!({ "type": "array", "items": { "enum": events } }),
+            one_or_many(json!({ "enum": events })),
+        ),
+        (
+            "/$defs/Test/properties/expect",
+            one_or_many(json!({ "type": "string" })),
+        ),
+        (
+            "/$defs/Test/properties/files",
+            one_or_many(json!({ "type": "string" })),
         ),
         (
             "/$defs/Trigger/properties/section",

@@ -13,13 +13,24 @@ use crate::event::EventName;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Field {
     /// A string, number or boolean.
-    Scalar,
-    /// A list of scalars.
+    Scalar(Prim),
+    /// A list of strings.
     List,
+    /// A map of names to strings (`item.guids`): any key may be read.
+    Map,
     /// Free-form JSON (`event.raw`, `item.guids`): anything below is allowed.
     Open,
     /// A record with known fields.
     Object(&'static [(&'static str, Field, Needs)]),
+}
+
+/// The type of a single value, for the condition type checker
+/// ([`super::typecheck`]): it mirrors how the value arrives in CEL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Prim {
+    Text,
+    Int,
+    Bool,
 }
 
 /// Which part of an event a field only exists on.
@@ -55,66 +66,68 @@ impl Needs {
     }
 }
 
-use Field::{List, Open, Scalar};
+use Field::{List, Open};
+
+const TEXT: Field = Field::Scalar(Prim::Text);
+const INT: Field = Field::Scalar(Prim::Int);
+const BOOL: Field = Field::Scalar(Prim::Bool);
 use Needs::Nothing as N;
 
-const SERVER: &[(&str, Field, Needs)] =
-    &[("machine_identifier", Scalar, N), ("version", Scalar, N)];
-const SECTION: &[(&str, Field, Needs)] =
-    &[("id", Scalar, N), ("title", Scalar, N), ("type", Scalar, N)];
+const SERVER: &[(&str, Field, Needs)] = &[("machine_identifier", TEXT, N), ("version", TEXT, N)];
+const SECTION: &[(&str, Field, Needs)] = &[("id", TEXT, N), ("title", TEXT, N), ("type", TEXT, N)];
 const ITEM_REF: &[(&str, Field, Needs)] = &[
-    ("id", Scalar, N),
-    ("type", Scalar, N),
-    ("title", Scalar, N),
-    ("parent_id", Scalar, N),
-    ("grandparent_id", Scalar, N),
+    ("id", TEXT, N),
+    ("type", TEXT, N),
+    ("title", TEXT, N),
+    ("parent_id", TEXT, N),
+    ("grandparent_id", TEXT, N),
 ];
 const SESSION: &[(&str, Field, Needs)] = &[
-    ("key", Scalar, N),
-    ("state", Scalar, N),
-    ("view_offset_ms", Scalar, N),
-    ("client_identifier", Scalar, N),
+    ("key", TEXT, N),
+    ("state", TEXT, N),
+    ("view_offset_ms", INT, N),
+    ("client_identifier", TEXT, N),
 ];
 const ACTIVITY: &[(&str, Field, Needs)] = &[
-    ("uuid", Scalar, N),
-    ("type", Scalar, N),
-    ("event", Scalar, N),
-    ("title", Scalar, N),
-    ("subtitle", Scalar, N),
-    ("progress", Scalar, N),
+    ("uuid", TEXT, N),
+    ("type", TEXT, N),
+    ("event", TEXT, N),
+    ("title", TEXT, N),
+    ("subtitle", TEXT, N),
+    ("progress", INT, N),
 ];
 
 /// `event`: mirrors [`crate::event::Event`].
 pub(crate) const EVENT: Field = Field::Object(&[
-    ("id", Scalar, N),
-    ("name", Scalar, N),
-    ("timestamp", Scalar, N),
+    ("id", TEXT, N),
+    ("name", TEXT, N),
+    ("timestamp", TEXT, N),
     ("server", Field::Object(SERVER), N),
     ("section", Field::Object(SECTION), Needs::Section),
     ("item", Field::Object(ITEM_REF), Needs::Item),
     ("session", Field::Object(SESSION), Needs::Session),
     ("activity", Field::Object(ACTIVITY), Needs::Activity),
-    ("notification_type", Scalar, N),
-    ("synthetic", Scalar, N),
-    ("caused_by_self", Scalar, N),
+    ("notification_type", TEXT, N),
+    ("synthetic", BOOL, N),
+    ("caused_by_self", BOOL, N),
     ("raw", Open, N),
 ]);
 
 /// `item`: mirrors [`super::ItemFacts`].
 pub(crate) const ITEM: Field = Field::Object(&[
-    ("id", Scalar, N),
-    ("type", Scalar, N),
-    ("title", Scalar, N),
-    ("year", Scalar, N),
-    ("guid", Scalar, N),
-    ("guids", Open, N),
+    ("id", TEXT, N),
+    ("type", TEXT, N),
+    ("title", TEXT, N),
+    ("year", INT, N),
+    ("guid", TEXT, N),
+    ("guids", Field::Map, N),
     ("files", List, N),
-    ("folder", Scalar, N),
+    ("folder", TEXT, N),
     ("labels", List, N),
     ("collections", List, N),
     ("genres", List, N),
-    ("section_id", Scalar, N),
-    ("section_title", Scalar, N),
+    ("section_id", TEXT, N),
+    ("section_title", TEXT, N),
 ]);
 
 /// Why a path cannot be read.
@@ -205,7 +218,7 @@ impl Scope {
                 self.require(Needs::Item, "item", guarded)?;
                 (ITEM, true)
             }
-            name if self.captures.iter().any(|c| c == name) => (Scalar, false),
+            name if self.captures.iter().any(|c| c == name) => (TEXT, false),
             name => {
                 let mut known = vec!["event", "item"];
                 known.extend(self.captures.iter().map(String::as_str));
@@ -229,8 +242,8 @@ impl Scope {
         let mut path = (*root).to_owned();
         for seg in rest {
             match field {
-                Field::Open => return Ok(uses_item),
-                Field::Scalar | Field::List => return Err(PathProblem::NotARecord { path }),
+                Field::Open | Field::Map => return Ok(uses_item),
+                Field::Scalar(_) | Field::List => return Err(PathProblem::NotARecord { path }),
                 Field::Object(fields) => {
                     let Some((_, next, needs)) = fields.iter().find(|(n, _, _)| n == seg) else {
                         let names: Vec<&str> = fields.iter().map(|(n, _, _)| *n).collect();

@@ -14,6 +14,29 @@ use super::scope::Scope;
 /// are built in.
 const BUILTIN_FUNCTIONS: &[&str] = &["range", "dict", "namespace", "debug"];
 
+/// Filters offered as did-you-mean for an unknown one (each is checked
+/// against the engine before it is suggested).
+const COMMON_FILTERS: &[&str] = &[
+    "basename",
+    "dirname",
+    "lower",
+    "upper",
+    "title",
+    "capitalize",
+    "trim",
+    "replace",
+    "default",
+    "urlencode",
+    "join",
+    "split",
+    "first",
+    "last",
+    "length",
+    "int",
+    "string",
+    "format",
+];
+
 /// Bounds the work one render may do, so no template can hang the daemon.
 const FUEL: u64 = 50_000;
 
@@ -95,11 +118,16 @@ impl TemplateEnv {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_fuel(Some(FUEL));
-        // A known-but-absent value (null) prints as nothing, never "none";
-        // an id that renders empty is then refused by the action.
+        // Printing a known-but-absent value (null) is an error, as an
+        // unknown one is: an empty string would go out as a path, a title
+        // or a message (and `explain` would show it as if it were fine).
+        // `default("…", true)` gives a fallback.
         env.set_formatter(|out, state, value| {
             if value.is_none() {
-                Ok(())
+                Err(minijinja::Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    "a value printed here is null (not set on this event); give a fallback with | default(\"…\", true)",
+                ))
             } else {
                 minijinja::escape_formatter(out, state, value)
             }
@@ -147,6 +175,9 @@ impl TemplateEnv {
             );
             return None;
         }
+        if !self.check_filters(text, source, &span, sink) {
+            return None;
+        }
         let tmpl = self.env.get_template(&name).ok()?;
         let mut vars: Vec<String> = tmpl
             .undeclared_variables(true)
@@ -165,6 +196,61 @@ impl TemplateEnv {
         Some(t)
     }
 
+    /// Whether the engine has a filter called `name` (asked through
+    /// minijinja's own `is filter` test, so the answer cannot drift).
+    fn has_filter(&self, name: &str) -> bool {
+        self.env
+            .render_str(
+                "{% if f is filter %}yes{% endif %}",
+                minijinja::context! { f => name },
+            )
+            .is_ok_and(|out| out == "yes")
+    }
+
+    /// Reports every `| name` whose filter does not exist: minijinja only
+    /// finds out when it renders.
+    fn check_filters(
+        &self,
+        text: &str,
+        source: &str,
+        span: &Range<usize>,
+        sink: &mut Sink,
+    ) -> bool {
+        let mut ok = true;
+        for at in filter_names(text) {
+            let name = &text[at.clone()];
+            if self.has_filter(name) {
+                continue;
+            }
+            ok = false;
+            let known: Vec<&str> = COMMON_FILTERS
+                .iter()
+                .copied()
+                .filter(|f| self.has_filter(f))
+                .collect();
+            let alias = match name {
+                "titlecase" | "title_case" | "titleize" => Some("title"),
+                "lowercase" | "lcase" | "downcase" => Some("lower"),
+                "uppercase" | "ucase" | "upcase" => Some("upper"),
+                "strip" => Some("trim"),
+                "len" | "size" => Some("length"),
+                "quote" | "urlquote" | "url_encode" => Some("urlencode"),
+                _ => None,
+            };
+            let help =
+                match alias.or_else(|| crate::diag::did_you_mean(name, known.iter().copied())) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("filters include {}", super::reader::quoted_list(&known)),
+                };
+            sink.error(
+                inner(source, span, text, Some(at)),
+                format!("unknown filter `{name}`"),
+            )
+            .help(help);
+        }
+        ok
+    }
+
     /// Renders `t` with `vars` (a map of `event`, `item`, captures).
     pub(crate) fn render(
         &self,
@@ -176,6 +262,51 @@ impl TemplateEnv {
             Some(name) => self.env.get_template(name)?.render(vars),
         }
     }
+}
+
+/// The name after every `|` inside `{{ … }}` and `{% … %}`, as byte ranges
+/// of `text` (string literals skipped).
+fn filter_names(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut inside = false;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if !inside {
+            inside = rest.starts_with(b"{{") || rest.starts_with(b"{%");
+            i += if inside { 2 } else { 1 };
+            continue;
+        }
+        match bytes[i] {
+            b'}' | b'%' if rest.get(1) == Some(&b'}') => {
+                inside = false;
+                i += 2;
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'|' => {
+                i += 1;
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if i > start {
+                    out.push(start..i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// The span of `range` (inside the string's text) in the file, or the whole
@@ -191,5 +322,30 @@ fn inner(
             start + r.start..start + r.end.max(r.start + 1)
         }
         _ => span.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_names_are_found_outside_strings() {
+        let text =
+            "a {{ x | lower }} {{ \"|no\" | default('y') |title }} {% if a|length %}é{% endif %}";
+        let names: Vec<&str> = filter_names(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(names, ["lower", "default", "title", "length"]);
+    }
+
+    #[test]
+    fn the_engine_answers_which_filters_exist() {
+        let env = TemplateEnv::new();
+        for f in ["basename", "dirname", "lower", "urlencode", "default"] {
+            assert!(env.has_filter(f), "{f}");
+        }
+        assert!(!env.has_filter("titlecase"));
+        for f in COMMON_FILTERS {
+            assert!(env.has_filter(f), "{f} is offered but does not exist");
+        }
     }
 }

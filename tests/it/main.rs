@@ -54,6 +54,7 @@ mod rule_tests;
 mod rules;
 mod rules_broken;
 mod rules_matching;
+mod rules_schema;
 mod sim;
 mod sim_shapes;
 mod sim_ws;

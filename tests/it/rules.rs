@@ -309,3 +309,37 @@ fn the_binary_checks_a_directory_and_prints_the_schema() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema, rules::rule_schema());
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_at_its_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    // Saved as Latin-1: `é` is the single byte 0xE9.
+    std::fs::write(
+        dir.path().join("latin1.toml"),
+        b"[[triggers]]\nevent = \"item.added\"\n\n[[actions]]\naction = \"log\"\nmessage = \"Nouveau film \xe9t\xe9\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = run_check(dir.path(), Format::Human);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error: the file is not valid UTF-8 (byte 0xE9)"),
+        "{out}"
+    );
+    assert!(out.contains("latin1.toml:6:25"), "{out}");
+    assert!(out.contains("help: save the file as UTF-8"), "{out}");
+}
+
+#[test]
+fn an_empty_file_says_so_at_line_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("new.toml"), "").unwrap();
+    let (code, out, _) = run_check(dir.path(), Format::Human);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("error: the file is empty\n"), "{out}");
+    assert!(out.contains("new.toml:1:1"), "{out}");
+    assert!(out.contains("failed: 1 rule file, 1 error"), "{out}");
+    let (_, json, _) = run_check(dir.path(), Format::Json);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["diagnostics"][0]["line"], 1);
+    assert_eq!(json["diagnostics"][0]["message"], "the file is empty");
+}

@@ -292,7 +292,8 @@ fn captures_feed_templates_and_skip_when_nothing_matches() {
 fn a_template_rendering_an_empty_id_is_an_error() {
     let set = set(&[(
         "empty",
-        "[[triggers]]\nevent = \"item.added\"\n[[actions]]\naction = \"refresh\"\nitem = \"{{ event.item.title }}\"\n",
+        // The group matches the empty string: the id renders empty.
+        "[[triggers]]\nevent = \"item.added\"\n[[captures]]\nfrom = \"event.item.id\"\nregex = '(?P<tmdb>x*)'\n[[actions]]\naction = \"refresh\"\nitem = \"{{ tmdb }}\"\n",
     )]);
     let err = set
         .evaluate(
@@ -329,6 +330,40 @@ fn embedded_tests_accept_numeric_ids() {
     assert_eq!(t.event.item.as_ref().unwrap().id, "42");
     let d = loaded.rules.evaluate(rule, &t.event, None).unwrap();
     assert_eq!(d.actions, [ResolvedAction::Refresh { item: "42".into() }]);
+}
+
+#[test]
+fn explain_shows_a_null_value_in_a_template_as_an_error() {
+    let loaded = load_sources(vec![(
+        PathBuf::from("notify.toml"),
+        "[[triggers]]\nevent = \"item.added\"\n[[actions]]\naction = \"log\"\nmessage = \"New: {{ event.item.title }}\"\n".to_owned(),
+    )]);
+    assert!(!loaded.has_errors());
+    // The event carries an item without a title: `event.item.title` is null.
+    let mut e = event(EventName::ItemAdded);
+    e.item.as_mut().unwrap().title = None;
+    let x = metarr_plex::rules::explain_event(
+        &loaded.rules,
+        &e,
+        metarr_plex::rules::Metadata::NotNeeded,
+    );
+    let r = &x.rules[0];
+    assert_eq!(r.outcome, metarr_plex::rules::Outcome::Error, "{r:?}");
+    let error = r.error.as_deref().unwrap();
+    assert!(error.contains("`message`: undefined value"), "{error}");
+    assert!(error.contains("null"), "{error}");
+    assert!(r.actions.is_empty());
+    // With a fallback it renders.
+    let loaded = load_sources(vec![(
+        PathBuf::from("notify.toml"),
+        "[[triggers]]\nevent = \"item.added\"\n[[actions]]\naction = \"log\"\nmessage = \"New: {{ event.item.title | default('untitled', true) }}\"\n".to_owned(),
+    )]);
+    let x = metarr_plex::rules::explain_event(
+        &loaded.rules,
+        &e,
+        metarr_plex::rules::Metadata::NotNeeded,
+    );
+    assert_eq!(x.rules[0].outcome, metarr_plex::rules::Outcome::Fires);
 }
 
 #[test]

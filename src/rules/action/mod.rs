@@ -7,6 +7,7 @@
 mod param;
 mod resolve;
 mod spec;
+mod url_param;
 
 use std::ops::Range;
 use std::time::Duration;
@@ -142,6 +143,7 @@ impl CompiledAction {
         if spec.name == "plex" {
             ok &= check_plex_path(&params, cx);
         }
+        ok &= check_url(spec, &params, cx);
         let uses_item = params.iter().any(|(_, v)| value_uses_item(v));
         ok.then_some(CompiledAction {
             name: spec.name,
@@ -229,6 +231,26 @@ fn check_plex_path(params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
             cx.sink
                 .error(t.span.clone(), format!("`plex.path` {why}"))
                 .help("only the configured server can be reached: write the path alone, e.g. \"/library/sections\", and put parameters in `query`");
+            false
+        }
+    }
+}
+
+/// A `url` parameter must be one the executors can fetch (http or https);
+/// for the uploads, a local path belongs in `file`.
+fn check_url(spec: &Spec, params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
+    let Some((_, Value::Text(t))) = params.iter().find(|(n, _)| *n == "url") else {
+        return true;
+    };
+    let file_param = spec
+        .params
+        .iter()
+        .any(|p| p.name == "file")
+        .then_some("file");
+    match url_param::problem(&t.source, "url", file_param) {
+        None => true,
+        Some((message, help)) => {
+            cx.sink.error(t.span.clone(), message).help(help);
             false
         }
     }

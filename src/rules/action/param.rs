@@ -70,6 +70,25 @@ pub(super) fn compile_value(
                         .help("give the program first: argv = [\"/usr/bin/notify-send\", \"…\"]");
                     return None;
                 }
+                if let [only] = items.as_slice()
+                    && is_command_line(only.get_ref())
+                {
+                    let words: Vec<String> = argv_words(only.get_ref())
+                        .iter()
+                        .map(|w| format!("{w:?}"))
+                        .collect();
+                    cx.sink
+                        .error(
+                            only.span(),
+                            "`argv` has one element holding a whole command line",
+                        )
+                        .label("run as one program name, spaces and all")
+                        .help(format!(
+                            "argv is never run through a shell; give each word its own element: argv = [{}]",
+                            words.join(", ")
+                        ));
+                    return None;
+                }
                 let ts: Vec<Template> = items.iter().filter_map(|s| cx.template(s)).collect();
                 (ts.len() == a.len()).then_some(Value::Texts(ts))
             }
@@ -222,25 +241,86 @@ fn expect_scalar_text(
     }
 }
 
-/// Splits a command line at spaces for the `argv` hint, keeping each
-/// `{{ … }}` in one piece.
+/// A lone `argv` element with whitespace outside its `{{ … }}`: a command
+/// line that would be run as one program name.
+fn is_command_line(text: &str) -> bool {
+    argv_words(text).len() > 1
+}
+
+/// Splits a command line into words the way a shell would for the `argv`
+/// hint: at whitespace, with '…' and "…" quoting, each `{{ … }}` in one piece.
 fn argv_words(line: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
-    let mut open = false;
-    for w in line.split_whitespace() {
-        match words.last_mut() {
-            Some(last) if open => {
-                last.push(' ');
-                last.push_str(w);
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut template = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if template {
+            word.push(c);
+            if c == '}' && chars.peek() == Some(&'}') {
+                word.push('}');
+                chars.next();
+                template = false;
             }
-            _ => words.push(w.to_owned()),
+            continue;
         }
-        if w.contains("{{") {
-            open = true;
+        if c == '{' && chars.peek() == Some(&'{') {
+            word.push_str("{{");
+            chars.next();
+            template = true;
+            in_word = true;
+            continue;
         }
-        if w.contains("}}") {
-            open = false;
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => word.push(c),
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            None => {
+                word.push(c);
+                in_word = true;
+            }
         }
     }
+    if in_word {
+        words.push(word);
+    }
     words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_split_like_a_shell() {
+        assert_eq!(
+            argv_words("curl -fsS -d 'New: {{ event.item.title }}' https://ntfy.sh/x"),
+            [
+                "curl",
+                "-fsS",
+                "-d",
+                "New: {{ event.item.title }}",
+                "https://ntfy.sh/x"
+            ]
+        );
+        assert_eq!(
+            argv_words("notify --title {{ event.item.id }}"),
+            ["notify", "--title", "{{ event.item.id }}"]
+        );
+        assert!(is_command_line("/usr/bin/notify-send Scan done"));
+        // Spaces inside a template do not make a command line.
+        assert!(!is_command_line("{{ item.folder | basename }}"));
+        assert!(!is_command_line("/usr/local/bin/notify"));
+    }
 }
