@@ -526,23 +526,15 @@ impl Worker {
                 p.scans
             );
         }
-        if local.exists()
-            || !self.map.is_empty() && std::fs::metadata(local.parent().unwrap_or(local)).is_ok()
-        {
-            if !local.exists() {
-                return format!(
-                    "the file does not exist here ({}) and Plex has no item with {plex} after {} scans",
-                    p.path, p.scans
-                );
-            }
+        if local.exists() {
             return format!(
                 "Plex scanned its folder {} times and has no item with {plex}: it may have ignored the file name, or the file is not a media type the section takes",
                 p.scans
             );
         }
         format!(
-            "Plex has no item with {plex} after {} scans (the path may be mapped wrong: check [[path_map]])",
-            p.scans
+            "Plex has no item with {plex} after {} scans, and the file does not exist here ({}): check that [[path_map]] maps this machine's path to Plex's",
+            p.scans, p.path
         )
     }
 
