@@ -23,7 +23,9 @@
 
 mod activity;
 mod artwork;
+mod collection;
 mod current;
+mod detect;
 mod edit;
 mod exec;
 mod files;
@@ -409,6 +411,18 @@ async fn dispatch(call: &Call<'_>, action: &ResolvedAction) -> Step {
             source,
             if_missing,
         } => artwork::upload(call, item, *image, source, *if_missing).await,
+        ResolvedAction::Detect {
+            item,
+            kind,
+            force,
+            wait,
+        } => detect::detect(call, item, *kind, *force, *wait).await,
+        ResolvedAction::Collection {
+            item,
+            section,
+            title,
+            change,
+        } => collection::collection(call, item.as_deref(), section.as_deref(), title, change).await,
         ResolvedAction::CancelActivity { uuid } => activity::cancel(call, uuid).await,
         ResolvedAction::Webhook {
             url,
@@ -435,7 +449,9 @@ fn target_of(action: &ResolvedAction) -> String {
         | ResolvedAction::Match { item, .. }
         | ResolvedAction::Edit { item, .. }
         | ResolvedAction::Tags { item, .. }
-        | ResolvedAction::Upload { item, .. } => format!("item {item}"),
+        | ResolvedAction::Upload { item, .. }
+        | ResolvedAction::Detect { item, .. } => format!("item {item}"),
+        ResolvedAction::Collection { title, .. } => format!("collection \"{title}\""),
         ResolvedAction::RefreshSection { section, .. } => format!("section {section}"),
         ResolvedAction::Scan { .. } => "the scanned folder".to_owned(),
         ResolvedAction::CancelActivity { uuid } => format!("activity {uuid}"),

@@ -38,6 +38,13 @@ impl Pacing {
 
     /// Waits until no other scan of section `id` runs; held until dropped.
     pub(crate) async fn section(&self, id: &str) -> OwnedMutexGuard<()> {
+        self.exclusive(id).await
+    }
+
+    /// Waits until no other holder of `key` runs; held until dropped. Scans
+    /// key by section id; other heavy jobs by `<kind>:<item>`, so two of the
+    /// same kind never run on one item at once.
+    pub(crate) async fn exclusive(&self, id: &str) -> OwnedMutexGuard<()> {
         let lock = {
             let mut map = lock(&self.sections);
             map.entry(id.to_owned()).or_default().clone()

@@ -7,19 +7,23 @@
 mod activities;
 mod artwork;
 mod check;
+mod collection;
 mod context;
 mod demo;
+mod detect;
 mod edit;
 mod error;
 mod events;
 mod explain;
 mod item;
 mod item_actions;
+mod job;
 mod listing;
 mod login;
 mod map_path;
 mod matching;
 mod output;
+mod progress;
 mod queue;
 mod requests;
 mod run;
@@ -85,8 +89,12 @@ pub enum Command {
     Unmatch(item_actions::IdArgs),
     /// Refresh an item's metadata.
     Refresh(item_actions::RefreshArgs),
-    /// Analyze an item's media.
-    Analyze(item_actions::IdArgs),
+    /// Analyze an item's media, or a whole section's (`--section`).
+    Analyze(item_actions::AnalyzeArgs),
+    /// Detect intros, credits, voice or ads, or make chapter thumbnails, on an item.
+    Detect(detect::DetectArgs),
+    /// List, create, fill, edit and delete collections (smart ones from a filter).
+    Collection(collection::CollectionArgs),
     /// Set fields of an item, optionally locking them.
     Edit(edit::EditArgs),
     /// Add, remove or set tags (genre, director, writer, collection, label).
@@ -224,6 +232,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Unmatch(a) => item_actions::unmatch(&ctx, a).await,
         Command::Refresh(a) => item_actions::refresh(&ctx, a).await,
         Command::Analyze(a) => item_actions::analyze(&ctx, a).await,
+        Command::Detect(a) => detect::run(&ctx, a).await,
+        Command::Collection(a) => collection::run(&ctx, a).await,
         Command::Edit(a) => edit::run(&ctx, a).await,
         Command::Tags(a) => tags::run(&ctx, a).await,
         Command::Poster(a) => artwork::run(&ctx, a, crate::plex::request::ImageKind::Poster).await,

@@ -1,13 +1,12 @@
 //! `scan PATH… [--full] [--wait] [--parallel N]`.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use clap::Args;
 use serde_json::json;
 
 use super::output::{Table, or_dash, print_json};
+use super::progress::{Progress, Style};
 use super::{CliError, Context};
 use crate::plex::scan::{LocalFs, ScanEnd, ScanOptions, ScanProgress, plan_with_client, run_scans};
 
@@ -44,13 +43,8 @@ pub(crate) async fn run(ctx: &Context, args: ScanArgs) -> Result<(), CliError> {
         wait: args.wait,
         ..ScanOptions::default()
     };
-    let last: Mutex<HashMap<(String, Option<String>), String>> = Mutex::new(HashMap::new());
-    let show_progress = args.wait && !ctx.json;
-    let progress = |p: &ScanProgress| {
-        if show_progress {
-            print_progress(p, &last);
-        }
-    };
+    let display = Progress::new(Style::detect(args.wait && !ctx.json));
+    let progress = |p: &ScanProgress| show_progress(&display, p);
     let outcomes = run_scans(&client, &plan, &opts, &progress).await;
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
     if ctx.json {
@@ -112,55 +106,30 @@ fn end_text(end: &ScanEnd) -> &'static str {
     }
 }
 
-/// One line per change on stderr: started, each new percent or subtitle,
-/// ended.
-fn print_progress(p: &ScanProgress, last: &Mutex<HashMap<(String, Option<String>), String>>) {
-    let (title, folder, text) = match p {
+/// Each step of a scan on the progress display, labelled `[Section] folder`.
+fn show_progress(display: &Progress, p: &ScanProgress) {
+    let label = |title: &str, folder: &Option<String>| {
+        format!(
+            "[{title}] {}",
+            folder.as_deref().unwrap_or("(whole section)")
+        )
+    };
+    match p {
         ScanProgress::Started {
             section_title,
             folder,
             activity,
-        } => (
-            section_title,
-            folder,
-            match activity {
-                Some(a) => format!("started (activity {a})"),
-                None => "started".to_owned(),
-            },
-        ),
+        } => display.started(&label(section_title, folder), activity.as_deref()),
         ScanProgress::Running {
             section_title,
             folder,
             percent,
             subtitle,
-        } => {
-            let pct = match percent {
-                Some(p) if *p >= 0.0 => format!("{p:.0}%"),
-                _ => "…".to_owned(),
-            };
-            let sub = subtitle
-                .as_deref()
-                .map(super::output::clean)
-                .unwrap_or_default();
-            (
-                section_title,
-                folder,
-                format!("{pct} {sub}").trim_end().to_owned(),
-            )
-        }
+        } => display.running(&label(section_title, folder), *percent, subtitle.as_deref()),
         ScanProgress::Ended {
             section_title,
             folder,
             end,
-        } => (section_title, folder, end_text(end).to_owned()),
-    };
-    let key = (title.clone(), folder.clone());
-    if let Ok(mut seen) = last.lock() {
-        if seen.get(&key) == Some(&text) {
-            return;
-        }
-        seen.insert(key, text.clone());
+        } => display.ended(&label(section_title, folder), end_text(end)),
     }
-    let target = folder.as_deref().unwrap_or("(whole section)");
-    eprintln!("[{}] {target}: {text}", super::output::clean(title));
 }

@@ -9,13 +9,16 @@
 mod activity;
 mod artwork;
 mod collection;
+mod detect;
 mod edit;
+mod feature;
 mod library;
 mod matching;
 mod pacing;
 mod responder;
 
 pub use collection::CollectionContent;
+pub use feature::FeatureTarget;
 pub use matching::best_candidate;
 pub use responder::Responder;
 
@@ -82,6 +85,8 @@ struct Inner {
     metrics: Arc<std::sync::OnceLock<Arc<dyn RequestObserver>>>,
     /// `--dry-run`: requests that change state are logged, not sent.
     dry_run: AtomicBool,
+    /// Endpoints this server lacks (old versions), shared by derived clients.
+    features: Arc<feature::Features>,
 }
 
 /// Told about every request the client sent. The daemon counts them in its
@@ -159,6 +164,7 @@ impl PlexClient {
                 responder: None,
                 metrics: Arc::default(),
                 dry_run: AtomicBool::new(false),
+                features: Arc::default(),
             }),
         })
     }
@@ -182,6 +188,7 @@ impl PlexClient {
                 responder: Some(responder),
                 metrics: i.metrics.clone(),
                 dry_run: AtomicBool::new(i.dry_run.load(Ordering::Relaxed)),
+                features: i.features.clone(),
             }),
         }
     }
@@ -425,7 +432,7 @@ impl PlexClient {
 }
 
 /// 404 as a normal answer: `Ok(None)`.
-pub(crate) fn found<T>(r: Result<T, PlexError>) -> Result<Option<T>, PlexError> {
+pub fn found<T>(r: Result<T, PlexError>) -> Result<Option<T>, PlexError> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(PlexError::NotFound { .. }) => Ok(None),

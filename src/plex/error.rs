@@ -60,6 +60,17 @@ pub enum PlexError {
     /// The TLS configuration could not be built.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// The server answers 404 for a whole endpoint that newer servers have:
+    /// asking again will not help until Plex is upgraded.
+    #[error(
+        "{feature} is not supported by this Plex server (version {version}); upgrade Plex Media Server to use it"
+    )]
+    Unsupported {
+        /// What a person calls the feature (`intro detection`).
+        feature: String,
+        /// The version `/identity` reports, or `unknown`.
+        version: String,
+    },
 }
 
 impl PlexError {

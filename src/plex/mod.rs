@@ -8,6 +8,7 @@
 //! - [`error`]: what can go wrong, one variant per kind callers branch on.
 //! - [`model`]: what Plex answers, typed.
 //! - [`scan`]: plans and runs partial scans for a set of local paths.
+//! - [`follow`]: follows the activity a request started to its end.
 //! - [`id`]: ids as strings, whatever Plex sent.
 //! - [`conn`]: the token, the `X-Plex-*` identity and TLS, shared by the
 //!   client and the notification stream.
@@ -18,6 +19,7 @@ pub mod backoff;
 pub mod client;
 pub mod conn;
 pub mod error;
+pub mod follow;
 pub mod id;
 pub mod model;
 pub mod notification;

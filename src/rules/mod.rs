@@ -102,7 +102,8 @@ pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
 pub use read_only::ReadOnly;
 pub use reload::{ReloadError, Reloaded, RuleStore, RuleWatch, WATCH_DEBOUNCE};
 pub use resolved::{
-    IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
+    CollectionChange, IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget,
+    TagChange,
 };
 pub use rule::{CompiledRule, Flow, Mode};
 pub use schema::rule_schema;

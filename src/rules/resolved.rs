@@ -49,6 +49,22 @@ pub enum ResolvedAction {
         source: ImageSource,
         if_missing: IfMissing,
     },
+    /// `PUT /library/metadata/{item}/{intro|credits|chapterThumbs|…}`,
+    /// optionally followed to its end.
+    Detect {
+        item: String,
+        kind: crate::plex::request::DetectKind,
+        force: bool,
+        wait: bool,
+    },
+    /// Put `item` in collection `title` (created when missing), take it out,
+    /// or keep a smart collection.
+    Collection {
+        item: Option<String>,
+        section: Option<String>,
+        title: String,
+        change: CollectionChange,
+    },
     /// `DELETE /activities/{uuid}`.
     CancelActivity { uuid: String },
     /// POST a JSON body to an HTTP endpoint.
@@ -93,6 +109,8 @@ impl ResolvedAction {
                 image: ImageKind::Art,
                 ..
             } => "upload_art",
+            ResolvedAction::Detect { .. } => "detect",
+            ResolvedAction::Collection { .. } => "collection",
             ResolvedAction::CancelActivity { .. } => "cancel_activity",
             ResolvedAction::Webhook { .. } => "webhook",
             ResolvedAction::Exec { .. } => "exec",
@@ -112,6 +130,18 @@ pub enum ScanTarget {
     /// The folders on disk under `under` (default: the section's locations)
     /// that no item of `section` lives in: the "Plex still lacks" rescan.
     Missing { section: String, under: Vec<String> },
+}
+
+/// What `collection` does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionChange {
+    /// Put the item in (create the collection when missing).
+    Add,
+    /// Take the item out.
+    Remove,
+    /// Keep a smart collection of this filter (create it when missing).
+    Smart { filter: String },
 }
 
 /// How `match` finds the new metadata.

@@ -49,6 +49,9 @@ pub(crate) const HTTP_METHODS: &[&str] = &["GET", "PUT", "POST", "DELETE"];
 /// Tag kinds the `tags` action edits (SPEC §5).
 pub(crate) const TAG_KINDS: &[&str] = &["genre", "director", "writer", "collection", "label"];
 
+/// What the `detect` action detects (`crate::plex::request::DetectKind` names).
+pub(crate) const DETECT_KINDS: &[&str] = &["intro", "credits", "chapters", "voice", "ads"];
+
 /// Values of `if_missing` on uploads.
 pub(crate) const IF_MISSING: &[&str] = &["skip", "fail"];
 

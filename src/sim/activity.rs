@@ -92,6 +92,19 @@ pub(crate) struct Script {
     /// Sent just before `ended` (e.g. the final timeline entries).
     pub(crate) finish: Vec<Notification>,
     pub(crate) after: Vec<Notification>,
+    /// What the job leaves in the library, applied as it ends (markers a
+    /// detection found); not applied when it is cancelled.
+    pub(crate) result: Option<Outcome>,
+}
+
+/// A change to the library made when an activity ends.
+#[derive(Clone)]
+pub(crate) struct Outcome(pub(crate) Arc<dyn Fn(&mut super::library::Library) + Send + Sync>);
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outcome(..)")
+    }
 }
 
 /// Registers the activity (so it is listed at once) and spawns the task that
@@ -152,6 +165,9 @@ async fn run(
         return;
     }
     if !cancelled {
+        if let Some(Outcome(apply)) = &script.result {
+            apply(&mut lock(&shared.library));
+        }
         for n in script.finish {
             shared.notify(n);
         }

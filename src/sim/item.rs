@@ -146,6 +146,35 @@ pub struct SimItem {
     pub analyze_count: u32,
     /// Set for collections only.
     pub collection: Option<CollectionInfo>,
+    /// Intro and credits markers detection left (`Marker[]` with `includeMarkers=1`).
+    pub markers: Vec<SimMarker>,
+    /// Chapters (`Chapter[]` with `includeChapters=1`); thumbnails once generated.
+    pub chapters: Vec<SimChapter>,
+    /// How many times each detection job (`intro`, `credits`, `chapterThumbs`,
+    /// `voiceActivity`, `addetect`) was asked for, so tests can count them.
+    pub detections: BTreeMap<String, u32>,
+}
+
+/// A marker on an item's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimMarker {
+    /// `intro`, `credits`, `commercial`.
+    pub kind: String,
+    /// Milliseconds into the media.
+    pub start_ms: i64,
+    /// Milliseconds into the media.
+    pub end_ms: i64,
+}
+
+/// A chapter of an item's media.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimChapter {
+    /// From 1.
+    pub index: u32,
+    /// Its name.
+    pub title: String,
+    /// Whether chapter-thumb generation ran.
+    pub has_thumb: bool,
 }
 
 impl SimItem {
@@ -175,6 +204,9 @@ impl SimItem {
             refresh_count: 0,
             analyze_count: 0,
             collection: None,
+            markers: Vec::new(),
+            chapters: Vec::new(),
+            detections: BTreeMap::new(),
         }
     }
 
@@ -201,6 +233,11 @@ impl SimItem {
     /// True while the item carries a `local://` guid (the agent found nothing).
     pub fn is_unmatched(&self) -> bool {
         self.guid.starts_with("local://")
+    }
+
+    /// How many times detection job `segment` (`intro`, `chapterThumbs`…) ran.
+    pub fn detections(&self, segment: &str) -> u32 {
+        self.detections.get(segment).copied().unwrap_or(0)
     }
 
     /// `/library/metadata/<ratingKey>`, the key Plex uses everywhere.

@@ -107,6 +107,9 @@ impl Library {
         let Some(parent) = self.item(id) else {
             return Vec::new();
         };
+        if parent.collection.as_ref().is_some_and(|c| c.smart) {
+            return self.smart_members(parent);
+        }
         let mut out: Vec<&SimItem> = if parent.collection.is_some() {
             self.items
                 .values()

@@ -18,6 +18,7 @@ mod activity;
 mod artwork;
 mod catalogue;
 mod collection;
+mod detection;
 mod edit;
 mod fault;
 mod gate;
@@ -48,7 +49,7 @@ pub use activity::Activity;
 pub use artwork::{ImageSlot, upload_key};
 pub use catalogue::{Catalogue, CatalogueEntry, CatalogueHit};
 pub use fault::RestFault;
-pub use item::{CollectionInfo, Image, ItemKind, SimItem};
+pub use item::{CollectionInfo, Image, ItemKind, SimChapter, SimItem, SimMarker};
 pub use library::{Library, Section};
 pub use notify::Notification;
 pub use playback::{PlayState, Session};
@@ -74,6 +75,10 @@ pub struct SimOptions {
     pub activity_duration: Duration,
     /// Send ids in notifications as numbers, as pre-2020 servers did.
     pub numeric_ids: bool,
+    /// Play an old server: an older version in `/identity`, and 404 for the
+    /// whole path of the endpoints it predates (detection jobs, section
+    /// analysis).
+    pub old_server: bool,
 }
 
 impl Default for SimOptions {
@@ -84,6 +89,7 @@ impl Default for SimOptions {
             library: Library::seeded(),
             activity_duration: Duration::from_millis(200),
             numeric_ids: false,
+            old_server: false,
         }
     }
 }
@@ -105,6 +111,9 @@ impl Simulator {
             opts.numeric_ids,
             Arc::clone(&control),
         ));
+        shared
+            .old_server
+            .store(opts.old_server, std::sync::atomic::Ordering::Relaxed);
         let app = routes::router(Arc::clone(&shared));
         let stop = shared.shutdown.clone();
         shared.tasks.spawn(async move {

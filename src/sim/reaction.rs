@@ -95,6 +95,7 @@ pub(crate) fn scan(
             "Library scan complete",
             "",
         )],
+        result: None,
     };
     activity::start(shared, act, script)
 }
@@ -175,6 +176,7 @@ pub(crate) fn refresh_item(shared: &Arc<Shared>, id: &str, cause: RefreshCause) 
         steps,
         finish: finish.into_iter().collect(),
         after: Vec::new(),
+        result: None,
     };
     activity::start(shared, act, script)
 }

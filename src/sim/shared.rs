@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) activity_duration: Duration,
     /// Send ids in notifications as numbers, as pre-2020 servers did.
     pub(crate) numeric_ids: AtomicBool,
+    /// Play a server older than the detection endpoints (see `SimOptions`).
+    pub(crate) old_server: AtomicBool,
     /// Cancels a running activity by uuid.
     pub(crate) activity_cancels: Mutex<HashMap<String, CancellationToken>>,
     /// Closes and reopens the listening socket, closes connections.
@@ -86,6 +88,7 @@ impl Shared {
             started_at: AtomicI64::new(now_epoch()),
             activity_duration,
             numeric_ids: AtomicBool::new(numeric_ids),
+            old_server: AtomicBool::new(false),
             activity_cancels: Mutex::new(HashMap::new()),
             listener,
             socket_commands: broadcast::channel(SOCKET_QUEUE).0,
@@ -99,6 +102,11 @@ impl Shared {
 
     pub(crate) fn notify(&self, n: Notification) {
         self.hub.send(n);
+    }
+
+    /// Whether the simulator plays an old server.
+    pub(crate) fn is_old(&self) -> bool {
+        self.old_server.load(Ordering::Relaxed)
     }
 
     pub(crate) fn token_matches(&self, candidate: &str) -> bool {

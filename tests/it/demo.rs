@@ -24,6 +24,7 @@ fn demo_plays_the_story_and_ends_with_its_summary() {
     for line in [
         "movie re-matched: yes",
         "poster uploaded:  yes",
+        "credits detected: yes",
         "episode analyzed: yes",
     ] {
         assert!(stdout.contains(line), "missing `{line}` in:\n{stdout}");
@@ -49,6 +50,7 @@ fn demo_plays_the_story_and_ends_with_its_summary() {
         "Action done.",
         "rematch-from-folder-tag",
         "analyze-after-playback",
+        "detect-on-arrival",
     ] {
         assert!(
             stderr.contains(needle),

@@ -1,6 +1,7 @@
 //! The one integration-test binary; each module is one area of the product.
 
 mod action_artwork;
+mod action_detect;
 mod action_dry_run;
 mod action_exec;
 mod action_pacing;
@@ -10,6 +11,7 @@ mod action_scan;
 mod action_support;
 mod cli;
 mod cli_config;
+mod cli_detect;
 mod client_errors;
 mod client_harness;
 mod client_read;
@@ -17,6 +19,7 @@ mod client_scan;
 mod client_tls;
 mod client_write;
 mod daemon;
+mod daemon_detect;
 mod daemon_harness;
 mod demo;
 mod engine;

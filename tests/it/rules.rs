@@ -17,9 +17,9 @@ fn shipped_rules_pass_check_without_warnings() {
     let loaded = shipped();
     let report = rules::render_human(&loaded, false);
     assert!(loaded.diagnostics.is_empty(), "{report}");
-    assert_eq!(loaded.rules.rules().len(), 6, "{report}");
+    assert_eq!(loaded.rules.rules().len(), 7, "{report}");
     assert!(
-        report.ends_with("ok: 6 rule files, 0 errors, 0 warnings\n"),
+        report.ends_with("ok: 7 rule files, 0 errors, 0 warnings\n"),
         "{report}"
     );
     for rule in loaded.rules.rules() {

@@ -1,4 +1,4 @@
-//! Collections: create, add and remove items.
+//! Collections: list, create, add and remove items, edit, delete.
 
 use super::PlexClient;
 use crate::plex::error::PlexError;
@@ -58,6 +58,44 @@ impl PlexClient {
         item: &str,
     ) -> Result<(), PlexError> {
         self.send(&request::remove_from_collection(collection, item))
+            .await
+    }
+
+    /// The collections of section `section`.
+    pub async fn collections(&self, section: &str) -> Result<Vec<Item>, PlexError> {
+        Ok(self
+            .container::<Item>(&request::section_collections(section))
+            .await?
+            .metadata)
+    }
+
+    /// What collection `collection` holds now (a smart one: what its filter selects).
+    pub async fn collection_items(&self, collection: &str) -> Result<Vec<Item>, PlexError> {
+        Ok(self
+            .container::<Item>(&request::collection_items(collection))
+            .await?
+            .metadata)
+    }
+
+    /// Sets title, sort title or summary of a collection in `section`.
+    pub async fn edit_collection(
+        &self,
+        section: &str,
+        collection: &str,
+        fields: &[(String, String)],
+        lock: bool,
+    ) -> Result<(), PlexError> {
+        self.send(&request::edit_collection(section, collection, fields, lock))
+            .await
+    }
+
+    /// Deletes a collection of `section` (its items stay).
+    pub async fn delete_collection(
+        &self,
+        section: &str,
+        collection: &str,
+    ) -> Result<(), PlexError> {
+        self.send(&request::delete_collection(section, collection))
             .await
     }
 }

@@ -49,12 +49,23 @@ pub struct ActivityContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub library_section_id: Option<String>,
+    /// The item an item job works on (`/library/metadata/513`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Activity {
     /// The section this activity concerns, if it says.
     pub fn section_id(&self) -> Option<&str> {
         self.context.as_ref()?.library_section_id.as_deref()
+    }
+
+    /// The item this activity works on, from `Context.key`
+    /// (`/library/metadata/513` or `…/513/children`).
+    pub fn item_id(&self) -> Option<&str> {
+        let key = self.context.as_ref()?.key.as_deref()?;
+        let rest = key.strip_prefix("/library/metadata/")?;
+        rest.split('/').next().filter(|s| !s.is_empty())
     }
 }
 

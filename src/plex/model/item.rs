@@ -119,6 +119,22 @@ pub struct Item {
     /// Locked fields: Plex's agents leave these alone.
     #[serde(default, rename = "Field", skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
+    /// Intro and credits markers, with `includeMarkers=1`.
+    #[serde(default, rename = "Marker", skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<super::Marker>,
+    /// Chapters and their thumbnails, with `includeChapters=1`.
+    #[serde(default, rename = "Chapter", skip_serializing_if = "Vec::is_empty")]
+    pub chapters: Vec<super::Chapter>,
+    /// Collections only: a smart collection selects its items by a filter.
+    #[serde(
+        default,
+        deserialize_with = "super::marker::lenient_flag",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub smart: Option<bool>,
+    /// Collections, seasons, shows: how many items are below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_count: Option<i64>,
 }
 
 impl Item {

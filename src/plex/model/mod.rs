@@ -11,6 +11,7 @@ mod container;
 mod identity;
 mod item;
 mod kind;
+mod marker;
 mod section;
 mod session;
 
@@ -20,5 +21,6 @@ pub use container::MediaContainer;
 pub use identity::{Agent, ServerIdentity};
 pub use item::{Field, Guid, Image, Item, MatchCandidate, Media, Part, Tag};
 pub use kind::MediaType;
+pub use marker::{Chapter, Marker};
 pub use section::{Location, Section};
 pub use session::{Player, Session, SessionInfo, SessionUser};

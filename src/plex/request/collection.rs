@@ -1,4 +1,10 @@
-//! Builders for collections: create (regular or smart), add and remove items.
+//! Builders for collections: list, create (regular or smart), add and
+//! remove items, edit, delete.
+//!
+//! Where the official spec and python-plexapi differ, the spec wins: an item
+//! leaves a collection with `PUT …/items/{item}` (plexapi sends `DELETE`),
+//! and a collection is deleted with `DELETE /library/sections/{sid}/collection/{id}`
+//! (plexapi deletes the metadata item, `DELETE /library/metadata/{id}`).
 
 use reqwest::Method;
 
@@ -51,11 +57,50 @@ pub fn add_to_collection(collection: &str, uri: &str) -> PlexRequest {
         .with_query("uri", uri)
 }
 
-/// `DELETE /library/collections/{id}/items/{item}`.
+/// `PUT /library/collections/{id}/items/{item}`: the spec's "delete an item
+/// from a collection".
 pub fn remove_from_collection(collection: &str, item: &str) -> PlexRequest {
     PlexRequest::new(
-        Method::DELETE,
+        Method::PUT,
         ["library", "collections", collection, "items", item],
+    )
+}
+
+/// `GET /library/sections/{id}/collections`: a section's collections.
+pub fn section_collections(section: &str) -> PlexRequest {
+    PlexRequest::new(Method::GET, ["library", "sections", section, "collections"])
+}
+
+/// `GET /library/collections/{id}/items`: what a collection holds; for a
+/// smart one, what its filter selects now.
+pub fn collection_items(collection: &str) -> PlexRequest {
+    PlexRequest::new(Method::GET, ["library", "collections", collection, "items"])
+}
+
+/// `DELETE /library/sections/{sid}/collection/{id}`: deletes the collection,
+/// not its items.
+pub fn delete_collection(section: &str, collection: &str) -> PlexRequest {
+    PlexRequest::new(
+        Method::DELETE,
+        ["library", "sections", section, "collection", collection],
+    )
+}
+
+/// Title, sort title and summary of a collection through the bulk edit
+/// endpoint (`type=18`), locked when `lock`: what Plex Web and python-plexapi
+/// send to rename one.
+pub fn edit_collection(
+    section: &str,
+    collection: &str,
+    fields: &[(String, String)],
+    lock: bool,
+) -> PlexRequest {
+    super::edit_fields(
+        section,
+        MediaType::Collection,
+        &[collection.to_owned()],
+        fields,
+        lock,
     )
 }
 
@@ -85,6 +130,19 @@ mod tests {
         );
         let req = remove_from_collection("77", "10");
         assert_eq!(req.path, ["library", "collections", "77", "items", "10"]);
-        assert_eq!(req.method, Method::DELETE);
+        assert_eq!(req.method, Method::PUT);
+    }
+
+    #[test]
+    fn edit_and_delete_follow_the_spec() {
+        let req = edit_collection("1", "77", &[("title".into(), "Heists".into())], true);
+        assert_eq!(
+            req.to_string(),
+            "PUT /library/sections/1/all?type=18&id=77&title.value=Heists&title.locked=1"
+        );
+        assert_eq!(
+            delete_collection("1", "77").to_string(),
+            "DELETE /library/sections/1/collection/77"
+        );
     }
 }

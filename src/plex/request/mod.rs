@@ -10,14 +10,18 @@
 mod activity;
 mod artwork;
 mod collection;
+mod detect;
 mod edit;
+mod filter;
 mod library;
 mod matching;
 
 pub use activity::*;
 pub use artwork::*;
 pub use collection::*;
+pub use detect::*;
 pub use edit::*;
+pub use filter::*;
 pub use library::*;
 pub use matching::*;
 

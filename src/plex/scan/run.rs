@@ -7,20 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
-use tokio::time::Instant;
 
 use super::plan::{PathProbe, ScanPlan, plan_scan};
 use crate::plex::client::PlexClient;
 use crate::plex::error::PlexError;
+use crate::plex::follow::{About, FollowEnd, FollowOptions, Watch, follow};
 use crate::plex::model::Activity;
 use crate::plex::pathmap::PathMap;
 
 /// The activity type of a section scan, partial or full.
 const SECTION_SCAN_ACTIVITY: &str = "library.update.section";
-
-/// Consecutive failed polls tolerated while waiting (a busy server may
-/// answer 503 now and then during a big scan).
-const POLL_FAILURES_TOLERATED: u32 = 3;
 
 /// How to run a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,7 +270,8 @@ async fn one_scan(
     outcome
 }
 
-/// Polls `/activities` until the scan's activity is gone.
+/// Follows the scan's activity (by uuid, or as the new section scan of our
+/// section) until it is gone.
 async fn wait_for(
     client: &PlexClient,
     target: &Target<'_>,
@@ -283,102 +280,25 @@ async fn wait_for(
     opts: &ScanOptions,
     progress: &(dyn Fn(&ScanProgress) + Sync),
 ) -> Result<ScanEnd, PlexError> {
-    let start = Instant::now();
-    let mut failures = 0;
-    loop {
-        tokio::time::sleep(opts.poll_every).await;
-        if opts.wait_timeout.is_some_and(|t| start.elapsed() >= t) {
-            return Ok(ScanEnd::TimedOut);
-        }
-        let list = match client.activities().await {
-            Ok(l) => {
-                failures = 0;
-                l
-            }
-            Err(e) if e.is_retryable() && failures < POLL_FAILURES_TOLERATED => {
-                failures += 1;
-                tracing::warn!(section = %target.section_id, error = %e, "Polling activities failed; trying again.");
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        match ours(&list, activity.as_deref(), target.section_id, before) {
-            Some(a) => {
-                if activity.is_none() {
-                    *activity = Some(a.uuid.clone());
-                }
-                progress(&target.running(a));
-            }
-            None if activity.is_some() => return Ok(ScanEnd::Finished),
-            None if start.elapsed() >= opts.unseen_grace => return Ok(ScanEnd::FinishedUnseen),
-            None => {}
-        }
-    }
-}
-
-/// Our scan's activity in `list`: the one with our uuid when Plex named it;
-/// otherwise the first section scan of our section that was not running
-/// before we asked (another client's scan that was already running is not
-/// ours, nor is one of another section).
-fn ours<'a>(
-    list: &'a [Activity],
-    uuid: Option<&str>,
-    section_id: &str,
-    before: &HashSet<String>,
-) -> Option<&'a Activity> {
-    match uuid {
-        Some(uuid) => list.iter().find(|a| a.uuid == uuid),
-        None => list.iter().find(|a| {
-            a.kind == SECTION_SCAN_ACTIVITY
-                && a.section_id() == Some(section_id)
-                && !before.contains(&a.uuid)
-        }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plex::model::ActivityContext;
-
-    fn act(uuid: &str, kind: &str, section: Option<&str>) -> Activity {
-        Activity {
-            uuid: uuid.into(),
-            kind: kind.into(),
-            cancellable: true,
-            user_id: None,
-            title: String::new(),
-            subtitle: None,
-            progress: Some(10.0),
-            context: Some(ActivityContext {
-                library_section_id: section.map(str::to_owned),
-            }),
-        }
-    }
-
-    #[test]
-    fn a_named_activity_is_followed_by_uuid_only() {
-        let list = [
-            act("a", SECTION_SCAN_ACTIVITY, Some("1")),
-            act("b", "library.refresh.items", None),
-        ];
-        assert_eq!(
-            ours(&list, Some("b"), "1", &HashSet::new()).unwrap().uuid,
-            "b"
-        );
-        assert!(ours(&list, Some("gone"), "1", &HashSet::new()).is_none());
-    }
-
-    #[test]
-    fn without_a_uuid_only_a_new_scan_of_our_section_is_adopted() {
-        let before: HashSet<String> = ["old".to_owned()].into();
-        let list = [
-            act("old", SECTION_SCAN_ACTIVITY, Some("1")),
-            act("other-section", SECTION_SCAN_ACTIVITY, Some("2")),
-            act("refresh", "library.refresh.items", Some("1")),
-            act("new", SECTION_SCAN_ACTIVITY, Some("1")),
-        ];
-        assert_eq!(ours(&list, None, "1", &before).unwrap().uuid, "new");
-        assert!(ours(&list[..3], None, "1", &before).is_none());
-    }
+    let mut watch = Watch {
+        uuid: activity.clone(),
+        kind: SECTION_SCAN_ACTIVITY,
+        about: About::Section(target.section_id.to_owned()),
+        before: before.clone(),
+    };
+    let follow_opts = FollowOptions {
+        poll_every: opts.poll_every,
+        unseen_grace: opts.unseen_grace,
+        timeout: opts.wait_timeout,
+    };
+    let end = follow(client, &mut watch, &follow_opts, &|a: &Activity| {
+        progress(&target.running(a))
+    })
+    .await;
+    *activity = watch.uuid;
+    Ok(match end? {
+        FollowEnd::Finished => ScanEnd::Finished,
+        FollowEnd::FinishedUnseen => ScanEnd::FinishedUnseen,
+        FollowEnd::TimedOut => ScanEnd::TimedOut,
+    })
 }

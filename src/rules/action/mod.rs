@@ -144,6 +144,9 @@ impl CompiledAction {
             ok &= check_plex_path(&params, cx);
         }
         ok &= check_url(spec, &params, cx);
+        if spec.name == "collection" {
+            ok &= check_collection(&params, cx);
+        }
         let uses_item = params.iter().any(|(_, v)| value_uses_item(v));
         ok.then_some(CompiledAction {
             name: spec.name,
@@ -186,7 +189,8 @@ fn check_defaults(
         && params
             .iter()
             .any(|(n, v)| *n == "missing" && matches!(v, Value::Flag(true)));
-    if takes("item") && !has("item") {
+    let smart_collection = spec.name == "collection" && has("filter");
+    if takes("item") && !has("item") && !smart_collection {
         let lacking = missing(|s| s.item);
         if !lacking.is_empty() {
             ok = false;
@@ -202,7 +206,7 @@ fn check_defaults(
                 .help("set `item = \"{{ … }}\"`, or trigger on events that carry an item");
         }
     }
-    if (spec.name == "refresh_section" || is_missing_scan) && !has("section") {
+    if (spec.name == "refresh_section" || is_missing_scan || smart_collection) && !has("section") {
         let lacking = missing(|s| s.section);
         if !lacking.is_empty() {
             ok = false;
@@ -251,6 +255,35 @@ fn check_url(spec: &Spec, params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> 
         None => true,
         Some((message, help)) => {
             cx.sink.error(t.span.clone(), message).help(help);
+            false
+        }
+    }
+}
+
+/// A literal smart-collection filter is checked at load; `remove` with a
+/// `filter` is refused (a smart collection has no members to remove).
+fn check_collection(params: &[(&'static str, Value)], cx: &mut Cx<'_>) -> bool {
+    let Some((_, Value::Text(t))) = params.iter().find(|(n, _)| *n == "filter") else {
+        return true;
+    };
+    if params
+        .iter()
+        .any(|(n, v)| *n == "remove" && matches!(v, Value::Flag(true)))
+    {
+        cx.sink
+            .error(t.span.clone(), "`collection` takes `filter` or `remove`, not both")
+            .help("a smart collection's members come from its filter; remove the item from the filter instead");
+        return false;
+    }
+    if t.source.contains("{{") || t.source.contains("{%") {
+        return true;
+    }
+    match crate::plex::request::check_filter(&t.source) {
+        Ok(_) => true,
+        Err(why) => {
+            cx.sink
+                .error(t.span.clone(), format!("`collection.filter`: {why}"))
+                .help("copy the filter from Plex Web's address bar after filtering a library, without `type=`");
             false
         }
     }

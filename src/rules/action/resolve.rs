@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::super::resolved::{
-    IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget, TagChange,
+    CollectionChange, IfMissing, ImageKind, ImageSource, MatchTarget, ResolvedAction, ScanTarget,
+    TagChange,
 };
 use super::super::{Renderer, RuleError};
 use super::{Body, CompiledAction, Value};
@@ -152,6 +153,55 @@ pub(super) fn resolve(
                 image,
                 source,
                 if_missing,
+            }
+        }
+        "detect" => ResolvedAction::Detect {
+            item: item()?,
+            kind: choice("kind", "intro")
+                .parse()
+                .map_err(|why: String| RuleError::BadValue {
+                    action: this.name,
+                    param: "kind".into(),
+                    why,
+                })?,
+            force: flag("force", false),
+            wait: flag("wait", false),
+        },
+        "collection" => {
+            let section = match text("section")? {
+                Some(s) => Some(non_empty(s, this.name, "section")?.trim().to_owned()),
+                None => r.event_section().map(str::to_owned),
+            };
+            let title = id("title", None)?;
+            match text("filter")? {
+                Some(f) => {
+                    let filter = crate::plex::request::check_filter(&f).map_err(|why| {
+                        RuleError::BadValue {
+                            action: this.name,
+                            param: "filter".into(),
+                            why,
+                        }
+                    })?;
+                    ResolvedAction::Collection {
+                        item: None,
+                        section: Some(section.ok_or_else(|| RuleError::EmptyValue {
+                            action: this.name,
+                            param: "section".into(),
+                        })?),
+                        title,
+                        change: CollectionChange::Smart { filter },
+                    }
+                }
+                None => ResolvedAction::Collection {
+                    item: Some(item()?),
+                    section,
+                    title,
+                    change: if flag("remove", false) {
+                        CollectionChange::Remove
+                    } else {
+                        CollectionChange::Add
+                    },
+                },
             }
         }
         "cancel_activity" => ResolvedAction::CancelActivity {

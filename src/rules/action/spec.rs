@@ -2,7 +2,7 @@
 //! and which exclude each other. The checker, the JSON Schema and the docs
 //! all read this one table.
 
-use super::super::vocab::{HTTP_METHODS, IF_MISSING, LOG_LEVELS};
+use super::super::vocab::{DETECT_KINDS, HTTP_METHODS, IF_MISSING, LOG_LEVELS};
 
 /// The shape of one parameter.
 #[derive(Debug, Clone, Copy)]
@@ -208,6 +208,53 @@ pub(crate) const SPECS: &[Spec] = &[
         doc: "Upload a background from a local file or a URL.",
         params: IMAGE_PARAMS,
         one_of: &[&["file", "url"]],
+    },
+    Spec {
+        name: "detect",
+        doc: "Detect intros, credits, voice or ads, or make chapter thumbnails, on an item (heavy: use `when_idle`).",
+        params: &[
+            ITEM,
+            req(
+                "kind",
+                Kind::Choice(DETECT_KINDS),
+                "intro (episodes only; other items are skipped), credits, chapters, voice or ads.",
+            ),
+            p(
+                "force",
+                Kind::Flag,
+                "Run again where Plex already did it (default false: Plex skips done items).",
+            ),
+            p(
+                "wait",
+                Kind::Flag,
+                "Follow the activity to its end before the next action.",
+            ),
+        ],
+        one_of: &[],
+    },
+    Spec {
+        name: "collection",
+        doc: "Put the item in a collection (created when missing) or take it out; or keep a smart collection with `filter`.",
+        params: &[
+            ITEM,
+            req("title", Kind::Text, "The collection's title."),
+            p(
+                "remove",
+                Kind::Flag,
+                "Take the item out instead of putting it in.",
+            ),
+            p(
+                "filter",
+                Kind::Text,
+                "Make it a smart collection of this filter, written the way Plex Web writes it (`genre=Action&year>>=2000`); created once, no item needed.",
+            ),
+            p(
+                "section",
+                Kind::Text,
+                "The section id; default: the event's section (else the item's).",
+            ),
+        ],
+        one_of: &[],
     },
     Spec {
         name: "cancel_activity",

@@ -1,6 +1,6 @@
 //! Collection endpoints (official spec paths): create, list members, add by
 //! `uri=`, remove one item (`DELETE` as python-plexapi sends it, `PUT` as the
-//! spec documents it).
+//! spec documents it), delete the collection.
 
 use std::sync::Arc;
 
@@ -72,5 +72,15 @@ pub(crate) async fn remove(
     Path((cid, item)): Path<(String, String)>,
 ) -> Result<Response, Rejection> {
     lock(&sh.library).remove_from_collection(&cid, &item)?;
+    Ok(done())
+}
+
+/// `DELETE /library/sections/{sid}/collection/{cid}`: the collection goes,
+/// its items stay (without its tag).
+pub(crate) async fn delete(
+    State(sh): State<Arc<Shared>>,
+    Path((sid, cid)): Path<(String, String)>,
+) -> Result<Response, Rejection> {
+    lock(&sh.library).delete_collection(&sid, &cid)?;
     Ok(done())
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::started;
+use crate::sim::detection;
 use crate::sim::library::now_epoch;
 use crate::sim::params::Params;
 use crate::sim::reaction::{self, RefreshCause};
@@ -29,7 +30,14 @@ pub(crate) async fn get_items(
             .item(id)
             .ok_or_else(|| Rejection::NotFound(format!("item {id}")))?;
         section = section.or_else(|| lib.section(&item.section_id));
-        entries.push(render::item(&lib, item, params.flag("includeGuids")));
+        let mut entry = render::item(&lib, item, params.flag("includeGuids"));
+        detection::decorate(
+            item,
+            &mut entry,
+            params.flag("includeMarkers"),
+            params.flag("includeChapters"),
+        );
+        entries.push(entry);
     }
     if entries.is_empty() {
         return Err(Rejection::NotFound("no ids".into()));
@@ -161,4 +169,14 @@ pub(crate) async fn apply_match(
         &id,
         RefreshCause::Match,
     )))
+}
+
+/// `PUT /library/metadata/{id}/{intro|credits|chapterThumbs|voiceActivity|addetect}[?force=1]`.
+pub(crate) async fn detect(
+    State(sh): State<Arc<Shared>>,
+    Path((id, job)): Path<(String, String)>,
+    params: Params,
+) -> Result<Response, Rejection> {
+    let uuid = detection::start(&sh, &id, &job, params.flag("force"))?;
+    Ok(started(&uuid))
 }

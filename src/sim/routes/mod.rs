@@ -52,11 +52,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/library/sections/{sid}/collections",
             get(sections::collections),
         )
+        .route("/library/sections/{sid}/analyze", put(sections::analyze))
+        .route(
+            "/library/sections/{sid}/collection/{cid}",
+            axum::routing::delete(collections::delete),
+        )
         .route("/library/metadata/{ids}", get(metadata::get_items))
         .route("/library/metadata/{id}/children", get(metadata::children))
         .route("/library/metadata/{id}/refresh", put(metadata::refresh))
         .route("/library/metadata/{id}/analyze", put(metadata::analyze))
         .route("/library/metadata/{id}/unmatch", put(metadata::unmatch))
+        .route("/library/metadata/{id}/{job}", put(metadata::detect))
         .route(
             "/library/metadata/{id}/matches",
             get(metadata::matches).put(metadata::matches),

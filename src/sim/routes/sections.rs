@@ -240,7 +240,9 @@ pub(crate) async fn edit(
 ) -> Result<Response, Rejection> {
     let frames: Vec<_> = {
         let mut lib = lock(&sh.library);
+        let titles = lib.collection_titles(&params.pairs);
         let ids = lib.edit(&sid, &params.pairs)?;
+        lib.follow_collection_renames(&titles);
         ids.iter()
             .filter_map(|id| lib.item(id))
             .map(|i| notify::timeline(i, i.grandparent.as_deref(), notify::DONE))
@@ -267,4 +269,12 @@ pub(crate) async fn collections(
         .filter(|i| i.section_id == sid && i.collection.is_some())
         .collect();
     paged(&lib, &found, &params, render::section_extra(section))
+}
+
+/// `PUT /library/sections/{sid}/analyze`: analysis of every item, as one activity.
+pub(crate) async fn analyze(
+    State(sh): State<Arc<Shared>>,
+    Path(sid): Path<String>,
+) -> Result<Response, Rejection> {
+    Ok(started(&crate::sim::detection::analyze_section(&sh, &sid)?))
 }

@@ -18,13 +18,21 @@ use crate::sim::shared::{Shared, lock};
 /// The version the simulator claims to be.
 pub(crate) const VERSION: &str = "1.41.3.9314-a0bfb8370";
 
+/// The version it claims when playing an old server: before intro
+/// detection (1.21) and the other detection endpoints.
+pub(crate) const OLD_VERSION: &str = "1.19.5.3112-b23ab3896";
+
+fn version(sh: &Shared) -> &'static str {
+    if sh.is_old() { OLD_VERSION } else { VERSION }
+}
+
 /// `GET /identity`: needs no token.
 pub(crate) async fn identity(State(sh): State<Arc<Shared>>) -> Json<Value> {
     Json(json!({ "MediaContainer": {
         "size": 0,
         "claimed": true,
         "machineIdentifier": sh.machine_id,
-        "version": VERSION,
+        "version": version(&sh),
     }}))
 }
 
@@ -35,7 +43,7 @@ pub(crate) async fn root(State(sh): State<Arc<Shared>>) -> Json<Value> {
         "size": 0,
         "friendlyName": "metarr-plex simulator",
         "machineIdentifier": sh.machine_id,
-        "version": VERSION,
+        "version": version(&sh),
         "platform": "Linux",
         "myPlex": true,
         "updatedAt": sh.started_at(),

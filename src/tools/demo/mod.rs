@@ -3,7 +3,9 @@
 //!
 //! 1. A scan finds a new movie whose folder says `{tmdb-27205}`; Plex could
 //!    not match it. `rematch-from-folder-tag` re-matches it and
-//!    `upload-local-artwork` uploads the `poster.jpg` next to it.
+//!    `upload-local-artwork` uploads the `poster.jpg` next to it, and, as
+//!    nobody is watching, `detect-on-arrival` has Plex find its credits and
+//!    make its chapter thumbnails (each job followed to its end).
 //! 2. Someone watches an episode and stops while someone else still watches
 //!    a movie: `analyze-after-playback` waits (`when_idle`), then analyzes
 //!    both once nobody is watching.
@@ -72,6 +74,8 @@ pub struct Summary {
     pub movie_matched: bool,
     /// Its local poster was uploaded.
     pub poster_uploaded: bool,
+    /// Its credits were detected (a credits marker appeared) on arrival.
+    pub credits_detected: bool,
     /// The episode was analyzed, after the last viewer stopped.
     pub episode_analyzed: bool,
 }
@@ -86,6 +90,7 @@ impl std::fmt::Display for Summary {
         writeln!(f, "  requests to Plex: {}", self.requests)?;
         writeln!(f, "  movie re-matched: {}", yes(self.movie_matched))?;
         writeln!(f, "  poster uploaded:  {}", yes(self.poster_uploaded))?;
+        writeln!(f, "  credits detected: {}", yes(self.credits_detected))?;
         write!(f, "  episode analyzed: {}", yes(self.episode_analyzed))
     }
 }
@@ -164,6 +169,19 @@ pub async fn run(opts: DemoOptions) -> Result<Summary, DemoError> {
         summary.poster_uploaded = daemon_sent(&sim, "POST", &posters) > 0;
         summary.movie_matched =
             sim.with_library(|l| l.item(id).is_some_and(|i| i.guid.starts_with("plex://")));
+        let has_credits = || {
+            sim.with_library(|l| {
+                l.item(id)
+                    .is_some_and(|i| i.markers.iter().any(|m| m.kind == "credits"))
+            })
+        };
+        wait(opts.step_timeout, has_credits).await;
+        summary.credits_detected = has_credits() && daemon_sent(&sim, "PUT", "/credits") == 1;
+        if summary.credits_detected {
+            say(
+                "Nobody is watching, so Plex found the new movie's credits right away (detect-on-arrival).",
+            );
+        }
     }
 
     say(

@@ -18,6 +18,10 @@ const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../../rules/collection-by-path.toml"),
     ),
     (
+        "detect-on-arrival.toml",
+        include_str!("../../../rules/detect-on-arrival.toml"),
+    ),
+    (
         "rematch-from-folder-tag.toml",
         include_str!("../../../rules/rematch-from-folder-tag.toml"),
     ),
