@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::output::outln;
-use super::output::{Table, or_dash, print_json};
+use super::output::{Table, or_dash, print_json, print_model_json};
 use super::{CliError, Context};
 
 /// Arguments of `activities`.
@@ -34,7 +34,7 @@ pub(crate) async fn run(ctx: &Context, args: ActivitiesArgs) -> Result<(), CliEr
     }
     let list = client.activities().await?;
     if ctx.json {
-        return print_json(&list);
+        return print_model_json(&list);
     }
     let mut t = Table::new(&["UUID", "TYPE", "SECTION", "PROGRESS", "TITLE", "SUBTITLE"]);
     for a in &list {

@@ -1,12 +1,15 @@
-//! `check [DIR] [--format json]`: validate every rule file, report every
-//! finding. Exit 0 clean (warnings allowed), 1 rule errors, 2 usage or IO.
-//! Needs no config and no Plex, so `ExecStartPre=` can run it first.
+//! `check [DIR] [--format json]`: validate the config file and every rule
+//! file, report every finding. Exit 0 clean (warnings allowed), 1 rule
+//! errors, 2 a config, usage or IO error. Needs no token and no Plex, so
+//! `ExecStartPre=` and `ExecReload=` run it first.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::CliError;
+use crate::config::Config;
 use crate::rules::{self, Format};
 
 /// Arguments of `check`.
@@ -28,9 +31,32 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Runs the check and returns its exit code; `json` is the global `--json`.
-pub(crate) fn run(args: &CheckArgs, json: bool) -> u8 {
-    let dir = args.dir.clone().unwrap_or_else(rules::default_rules_dir);
+/// Runs the check and returns its exit code; `json` is the global `--json`,
+/// `config` the global `--config`.
+///
+/// The config is checked first: the unit runs `check` before every start
+/// and reload, so a broken `config.toml` must fail it (exit 2) as surely as
+/// a broken rule (exit 1). Both are checked and reported either way.
+pub(crate) fn run(args: &CheckArgs, config: Option<&Path>, json: bool) -> u8 {
+    let config_ok = match Config::load(config) {
+        Ok(config) => {
+            for w in &config.warnings {
+                eprintln!("warning: {w}");
+            }
+            true
+        }
+        Err(e) => {
+            CliError::from(e).report(json);
+            false
+        }
+    };
+    let dir = match super::rules_dir::rules_dir(args.dir.clone(), "metarr-plex check DIR") {
+        Ok(dir) => dir,
+        Err(e) => {
+            e.report(json);
+            return rules::EXIT_IO;
+        }
+    };
     let format = if json || args.format == OutputFormat::Json {
         Format::Json
     } else {
@@ -39,11 +65,12 @@ pub(crate) fn run(args: &CheckArgs, json: bool) -> u8 {
     let color = format == Format::Human
         && std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
-    rules::check_command(
+    let code = rules::check_command(
         &dir,
         format,
         color,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
-    )
+    );
+    if config_ok { code } else { rules::EXIT_IO }
 }

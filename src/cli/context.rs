@@ -24,15 +24,7 @@ impl Context {
     pub fn new(cli: &Cli) -> Result<Context, CliError> {
         let mut config = Config::load(cli.config.as_deref())?;
         if let Some(server) = &cli.server {
-            let url = url::Url::parse(server)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "--server `{server}` is not an http:// or https:// URL with a host"
-                    ))
-                })?;
-            config.server.url = url;
+            config.server.url = server_url(server)?;
         }
         config.log_warnings();
         Ok(Context {
@@ -84,9 +76,39 @@ impl Context {
             return Ok(c.clone());
         }
         let identity = self.identity()?;
-        let client = self.config.client(identity)?;
+        // Building the client only reads the config's files (`ca_file`):
+        // what fails here is the config's to fix (exit 2).
+        let client = self
+            .config
+            .client(identity)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         Ok(self.client.get_or_init(|| client).clone())
     }
+}
+
+/// `--server URL`: http(s) with a host, and no secret in it. The value is
+/// echoed only when it cannot hold one.
+fn server_url(server: &str) -> Result<url::Url, CliError> {
+    let url = url::Url::parse(server.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if let Some(problem) = url.as_ref().and_then(crate::config::url_secret_problem) {
+        return Err(CliError::Usage(format!(
+            "--server: {}; {}",
+            problem.replacen("the server url", "the URL", 1),
+            crate::config::URL_SECRET_HELP
+        )));
+    }
+    url.ok_or_else(|| {
+        let shown = if server.contains(['?', '@', '#']) {
+            "the value".to_owned()
+        } else {
+            format!("`{server}`")
+        };
+        CliError::Usage(format!(
+            "--server: {shown} is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:32400)"
+        ))
+    })
 }
 
 /// True when files cannot be created in `dir` (a probe file is made and removed).

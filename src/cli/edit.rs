@@ -12,9 +12,12 @@ use super::{CliError, Context};
 #[derive(Debug, Args)]
 pub struct EditArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
     /// Fields to set, as `field=value` (title, titleSort, summary, studio,
-    /// originallyAvailableAt, contentRating, tagline, year…).
+    /// originallyAvailableAt, contentRating, tagline, year…; which ones
+    /// depends on the item's type, and a wrong one is refused before
+    /// anything is sent).
     #[arg(required = true, value_name = "FIELD=VALUE", value_parser = parse_assignment)]
     pub fields: Vec<(String, String)>,
     /// Also lock the fields so agent refreshes leave them alone.
@@ -42,6 +45,7 @@ pub(crate) fn parse_assignment(s: &str) -> Result<(String, String), String> {
 pub(crate) async fn run(ctx: &Context, args: EditArgs) -> Result<(), CliError> {
     let item = fetch(ctx, &args.id).await?;
     let (section, kind) = section_and_type(&item)?;
+    check_fields(&args.fields, kind)?;
     ctx.client()?
         .edit_fields(
             &section,
@@ -63,6 +67,36 @@ pub(crate) async fn run(ctx: &Context, args: EditArgs) -> Result<(), CliError> {
     let lock = if args.lock { " and locked" } else { "" };
     outln!("Set{lock} {} on item {}.", names.join(", "), args.id);
     Ok(())
+}
+
+/// Refuses fields the item's type has no editor for, and values whose
+/// format Plex would reject, before any write: all problems in one error.
+fn check_fields(
+    fields: &[(String, String)],
+    kind: crate::plex::model::MediaType,
+) -> Result<(), CliError> {
+    let allowed = crate::plex::request::editable_fields(kind);
+    let mut problems = Vec::new();
+    for (field, value) in fields {
+        if !allowed.contains(&field.as_str()) {
+            let hint = crate::diag::did_you_mean(field, allowed.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            problems.push(format!(
+                "`{field}` is not an editable field of a {kind}{hint}"
+            ));
+        } else if let Err(e) = crate::plex::request::check_field_value(field, value) {
+            problems.push(e);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "{}; nothing was changed. A {kind} has: {}",
+        problems.join("; "),
+        allowed.join(", ")
+    )))
 }
 
 #[cfg(test)]

@@ -25,9 +25,21 @@ pub struct EventsArgs {
     /// `playing,timeline,activity`); overrides the config.
     #[arg(long, value_name = "TYPES")]
     pub filters: Option<String>,
-    /// Exit after printing this many lines.
-    #[arg(long, value_name = "N")]
+    /// Exit after printing this many lines (1 or more; 0 is refused rather
+    /// than read as "no limit" or "print one").
+    #[arg(long, value_name = "N", value_parser = count_at_least_one)]
     pub count: Option<usize>,
+}
+
+fn count_at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err(
+            "0 would print nothing; give 1 or more, or leave --count out to run until Ctrl-C"
+                .into(),
+        ),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of lines")),
+    }
 }
 
 /// Runs until interrupted (or `--count` lines were printed).

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::output::{outln, write_out};
 use super::{CliError, Context};
 use crate::action::{Executor, ExecutorSettings};
 use crate::event::{Event, SelfCauses};
@@ -80,7 +81,10 @@ fn sim_client(sim: &crate::sim::Simulator) -> Result<PlexClient, CliError> {
 /// that compiled are used.
 fn inputs(args: &ExplainArgs) -> Result<(Vec<Event>, rules::Loaded), CliError> {
     let events = read_events(&args.events)?;
-    let dir = args.rules.clone().unwrap_or_else(rules::default_rules_dir);
+    let dir = super::rules_dir::rules_dir(
+        args.rules.clone(),
+        "metarr-plex explain --rules DIR EVENTS.jsonl",
+    )?;
     let loaded = rules::load_dir(&dir).map_err(|e| CliError::Usage(e.to_string()))?;
     if !loaded.diagnostics.is_empty() {
         eprint!(
@@ -100,9 +104,16 @@ pub(crate) fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
         std::fs::read_to_string(path)
     }
     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-    parse_events(&text).map_err(|(line, e)| {
+    let events = parse_events(&text).map_err(|(line, e)| {
         CliError::Usage(format!("{}:{line}: not an event: {e}", path.display()))
-    })
+    })?;
+    if events.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{} holds no events; record some with `metarr-plex events > FILE` (one JSON object per line)",
+            path.display()
+        )));
+    }
+    Ok(events)
 }
 
 /// JSON lines → events, or the first bad line and why.
@@ -135,18 +146,19 @@ async fn explain_all(
     let executor = Executor::new(client.clone(), settings, SelfCauses::new(), None);
     let mut all = Vec::new();
     for event in events {
-        let x = runner::explain_on_server(&loaded.rules, event, &client, &executor).await;
+        let mut x = runner::explain_on_server(&loaded.rules, event, &client, &executor).await;
+        mark_unsent(&mut x);
         if json {
             let line = serde_json::to_string(&x)
                 .map_err(|e| CliError::Action(format!("cannot print JSON: {e}")))?;
-            println!("{line}");
+            outln!("{line}");
         } else {
             all.push(x);
         }
     }
     if !json {
         for x in &all {
-            print!("{}", render_explanation(x, &loaded.rules));
+            write_out(format_args!("{}", render_explanation(x, &loaded.rules)));
         }
     }
     if loaded.has_errors() {
@@ -155,6 +167,16 @@ async fn explain_all(
         ));
     }
     Ok(())
+}
+
+/// `explain` never writes: an action the executor planned as `done` was
+/// not done, and must not read as if it were.
+fn mark_unsent(x: &mut EventExplanation) {
+    for action in x.rules.iter_mut().flat_map(|r| r.actions.iter_mut()) {
+        if let Some(rest) = action.outcome.strip_prefix("done") {
+            action.outcome = format!("would be done{rest}; not sent (explain only reads)");
+        }
+    }
 }
 
 /// The human report for one event.

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::output::{Table, clean, or_dash, print_json};
+use super::output::{Table, clean, or_dash, print_model_json};
 use super::{CliError, Context};
 use crate::plex::model::Item;
 use crate::plex::request::TagKind;
@@ -11,6 +11,7 @@ use crate::plex::request::TagKind;
 #[derive(Debug, Args)]
 pub struct ItemArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
 }
 
@@ -18,7 +19,7 @@ pub struct ItemArgs {
 pub(crate) async fn run(ctx: &Context, args: ItemArgs) -> Result<(), CliError> {
     let item = fetch(ctx, &args.id).await?;
     if ctx.json {
-        return print_json(&item);
+        return print_model_json(&item);
     }
     let mut t = Table::new(&["FIELD", "VALUE"]);
     t.row(vec!["id".into(), item.rating_key.clone()]);

@@ -11,6 +11,7 @@ use super::{CliError, Context};
 #[derive(Debug, Args)]
 pub struct IdArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
 }
 
@@ -18,6 +19,7 @@ pub struct IdArgs {
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
     /// Re-download metadata even if Plex thinks it is current.
     #[arg(long)]

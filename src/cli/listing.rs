@@ -1,13 +1,13 @@
 //! `sessions` and `agents`: read-only lists.
 
-use super::output::{Table, or_dash, print_json};
+use super::output::{Table, or_dash, print_model_json};
 use super::{CliError, Context};
 
 /// `sessions`.
 pub(crate) async fn sessions(ctx: &Context) -> Result<(), CliError> {
     let sessions = ctx.client()?.sessions().await?;
     if ctx.json {
-        return print_json(&sessions);
+        return print_model_json(&sessions);
     }
     let mut t = Table::new(&["SESSION", "ITEM", "USER", "PLAYER", "STATE", "TITLE"]);
     for s in &sessions {
@@ -32,7 +32,7 @@ pub(crate) async fn sessions(ctx: &Context) -> Result<(), CliError> {
 pub(crate) async fn agents(ctx: &Context) -> Result<(), CliError> {
     let agents = ctx.client()?.agents().await?;
     if ctx.json {
-        return print_json(&agents);
+        return print_model_json(&agents);
     }
     let mut t = Table::new(&["IDENTIFIER", "NAME", "PRIMARY"]);
     for a in &agents {

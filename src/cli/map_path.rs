@@ -28,7 +28,7 @@ pub(crate) async fn run(ctx: &Context, args: MapPathArgs) -> Result<(), CliError
     if args.to_local {
         let local = map
             .to_local(&args.path)
-            .map_err(|e| CliError::Action(e.to_string()))?;
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         if ctx.json {
             return print_json(&json!({ "plex": args.path, "local": local }));
         }
@@ -39,7 +39,7 @@ pub(crate) async fn run(ctx: &Context, args: MapPathArgs) -> Result<(), CliError
         .map_err(|e| CliError::Usage(format!("cannot resolve {}: {e}", args.path.display())))?;
     let plex = map
         .to_plex(&abs)
-        .map_err(|e| CliError::Action(e.to_string()))?;
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let located = if args.section {
         let client = ctx.client()?;
         Some(

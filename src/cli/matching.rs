@@ -15,6 +15,7 @@ use crate::plex::request::MatchQuery;
 #[command(group(ArgGroup::new("target").required(true).args(["guid", "tmdb", "imdb", "tvdb"])))]
 pub struct MatchArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
     /// Apply this agent guid directly (e.g. plex://movie/5d776…).
     #[arg(long)]

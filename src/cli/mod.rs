@@ -15,6 +15,7 @@ mod edit;
 mod error;
 mod events;
 mod explain;
+mod ids;
 mod item;
 mod item_actions;
 mod job;
@@ -26,6 +27,7 @@ mod output;
 mod progress;
 mod queue;
 mod requests;
+mod rules_dir;
 mod run;
 mod scan;
 mod schema;
@@ -47,26 +49,30 @@ pub use error::CliError;
 pub use explain::{parse_events, render_explanation};
 pub use test::test_command;
 
+/// The help heading of the options every command takes, listed apart so a
+/// subcommand's `--help` shows its own options first.
+const GLOBAL: &str = "Global options";
+
 /// metarr-plex: react to what happens on a Plex Media Server.
 #[derive(Debug, Parser)]
 #[command(name = "metarr-plex", version, about, long_about = None)]
 pub struct Cli {
     /// Config file (default: $CONFIGURATION_DIRECTORY/config.toml, else
     /// /etc/metarr-plex/config.toml).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// State directory (default: $STATE_DIRECTORY, else /var/lib/metarr-plex).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub state_dir: Option<PathBuf>,
     /// Plex server URL, overriding `url` under `[server]` in the config.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     pub server: Option<String>,
     /// Print JSON for scripts instead of tables.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Log format on stderr (default: journald under systemd, text on a
     /// terminal, JSON otherwise). Levels come from RUST_LOG.
-    #[arg(long, global = true, value_name = "FORMAT")]
+    #[arg(long, global = true, value_name = "FORMAT", help_heading = GLOBAL)]
     pub log_format: Option<crate::service::logging::LogFormat>,
     /// The subcommand to run.
     #[command(subcommand)]
@@ -141,30 +147,43 @@ pub enum Command {
 /// an exit code. Errors are printed as one line (`error: …`), or as
 /// positioned diagnostics for a bad config file.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--json` is global: known before parsing succeeds, so even a parse
+    // error can be reported as JSON.
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return error::parse_error(&e, json),
+    };
     // The daemon and the demo report their work at INFO; one-shot commands
     // print results, so their logs stay quiet unless RUST_LOG asks.
     let level = match cli.command {
         Command::Run(_) | Command::Demo(_) => "info",
         _ => "warn",
     };
-    // The demo is for a person watching: readable lines unless asked otherwise.
-    let format = match cli.command {
-        Command::Demo(_) => cli
-            .log_format
-            .or(Some(crate::service::logging::LogFormat::Text)),
-        _ => cli.log_format,
-    };
-    init_logging(format, level);
+    // The demo is for a person watching: short lines between its narration,
+    // unless a format was asked for.
+    match (&cli.command, cli.log_format) {
+        (Command::Demo(_), None) => {
+            if let Err(e) = crate::service::logging::init_compact(level) {
+                eprintln!("error: {e}");
+            }
+        }
+        (_, format) => init_logging(format, level),
+    }
     // Checking rules and printing their schema need no config, no runtime and no Plex.
     match &cli.command {
-        Command::Check(args) => return ExitCode::from(check::run(args, cli.json)),
+        Command::Check(args) => {
+            return ExitCode::from(check::run(args, cli.config.as_deref(), cli.json));
+        }
         Command::Test(args) => return ExitCode::from(test::run(args, cli.json)),
         Command::Schema => {
             return match schema::run() {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
-                    err.print();
+                    err.report(cli.json);
                     ExitCode::from(err.exit_code())
                 }
             };
@@ -181,10 +200,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let json = cli.json;
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            err.print();
+            err.report(json);
             ExitCode::from(err.exit_code())
         }
     }
@@ -194,7 +214,7 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         Command::Check(args) => {
-            return match check::run(args, cli.json) {
+            return match check::run(args, cli.config.as_deref(), cli.json) {
                 0 => Ok(()),
                 rules::EXIT_IO => Err(CliError::Usage("cannot read the rules directory".into())),
                 _ => Err(CliError::Partial("rule files have errors".into())),

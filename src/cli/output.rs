@@ -101,6 +101,52 @@ pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliErro
     Ok(())
 }
 
+/// Prints a Plex model (a section, an item, activities…) as pretty JSON
+/// with every key in snake_case (`ratingKey` → `rating_key`, `Media` →
+/// `media`), so scripts see one naming style across commands whether a
+/// value came from Plex or from us.
+pub(crate) fn print_model_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
+    let json = serde_json::to_value(value)
+        .map_err(|e| CliError::Action(format!("cannot write JSON: {e}")))?;
+    print_json(&snake_keys(json))
+}
+
+/// `value` with every object key renamed by [`snake_case`], recursively.
+pub(crate) fn snake_keys(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (snake_case(&k), snake_keys(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(snake_keys).collect()),
+        other => other,
+    }
+}
+
+/// `librarySectionID` → `library_section_id`, `Guid` → `guid`,
+/// `already_snake` unchanged.
+pub(crate) fn snake_case(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1);
+            let starts_word = prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(|n| n.is_lowercase()));
+            if starts_word && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Replaces control characters (ANSI escapes, newlines, tabs) with a space.
 pub(crate) fn clean(s: &str) -> String {
     s.chars()
@@ -116,6 +162,23 @@ pub(crate) fn or_dash(v: Option<impl ToString>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_become_snake_case() {
+        for (from, to) in [
+            ("ratingKey", "rating_key"),
+            ("librarySectionID", "library_section_id"),
+            ("Guid", "guid"),
+            ("MediaContainer", "media_container"),
+            ("UUID", "uuid"),
+            ("already_snake", "already_snake"),
+            ("viewOffset2", "view_offset2"),
+        ] {
+            assert_eq!(snake_case(from), to);
+        }
+        let v = snake_keys(serde_json::json!({"Media": [{"Part": [{"file": "x"}]}]}));
+        assert_eq!(v, serde_json::json!({"media": [{"part": [{"file": "x"}]}]}));
+    }
 
     #[test]
     fn columns_align_on_characters() {

@@ -82,7 +82,7 @@ pub(crate) fn run(ctx: &Context, args: QueueArgs) -> Result<(), CliError> {
         }
         QueueCommand::Retry { id } => {
             if store.retry(RunId(id), Millis::now()).map_err(journal_err)? {
-                println!("Run {id} will run when the daemon starts.");
+                super::output::outln!("Run {id} will run when the daemon starts.");
                 Ok(())
             } else {
                 Err(CliError::Usage(format!(
@@ -92,7 +92,7 @@ pub(crate) fn run(ctx: &Context, args: QueueArgs) -> Result<(), CliError> {
         }
         QueueCommand::Drop { id } => {
             if store.drop_run(RunId(id)).map_err(journal_err)? {
-                println!("Run {id} dropped.");
+                super::output::outln!("Run {id} dropped.");
                 Ok(())
             } else {
                 Err(CliError::Usage(format!(

@@ -88,6 +88,17 @@ pub(crate) async fn run(ctx: &Context, args: ScanArgs) -> Result<(), CliError> {
         }
     }
     let bad = plan.problems.len() + failed;
+    // A path no [[path_map]] covers is the caller's mistake (exit 2).
+    if let Some((_, e)) = plan
+        .problems
+        .iter()
+        .find(|(_, e)| matches!(e, crate::plex::scan::ScanPathError::Unmapped(_)))
+    {
+        return Err(CliError::Usage(format!(
+            "{e} ({bad} of {} scans could not be done)",
+            plan.problems.len() + outcomes.len()
+        )));
+    }
     if bad > 0 {
         return Err(CliError::Partial(format!(
             "{bad} of {} scans could not be done",

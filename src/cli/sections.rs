@@ -1,13 +1,13 @@
 //! `metarr-plex sections`.
 
-use super::output::{Table, print_json};
+use super::output::{Table, print_model_json};
 use super::{CliError, Context};
 
 /// Lists sections with their folders.
 pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     let sections = ctx.client()?.refresh_sections().await?;
     if ctx.json {
-        return print_json(sections.as_slice());
+        return print_model_json(sections.as_slice());
     }
     let mut t = Table::new(&["ID", "TITLE", "TYPE", "AGENT", "LOCATIONS"]);
     for s in sections.iter() {

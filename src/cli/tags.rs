@@ -14,6 +14,7 @@ use crate::plex::request::{TagKind, TagOp, split_tag_list};
 #[command(group(ArgGroup::new("op").required(true).args(["add", "remove", "set"])))]
 pub struct TagsArgs {
     /// The item id (ratingKey).
+    #[arg(value_parser = super::ids::item_id)]
     pub id: String,
     /// Add these tags, keeping the existing ones.
     #[arg(long)]
@@ -46,29 +47,63 @@ pub(crate) async fn run(ctx: &Context, args: TagsArgs) -> Result<(), CliError> {
     } else {
         TagOp::Set
     };
+    // `--set genre=` clears the list; adding or removing nothing is a typo.
+    if op != TagOp::Set
+        && let Some((tag, _)) = args.lists.iter().find(|(_, list)| list.is_empty())
+    {
+        return Err(CliError::Usage(format!(
+            "`{tag}=` names no tags to {}; write {tag}=A|B (to clear the list: --set {tag}=)",
+            if op == TagOp::Add { "add" } else { "remove" }
+        )));
+    }
     let item = fetch(ctx, &args.id).await?;
     let (section, kind) = section_and_type(&item)?;
     let client = ctx.client()?;
+    let mut changes = Vec::new();
     for (tag, list) in &args.lists {
-        client
-            .edit_tags(&section, kind, &args.id, *tag, op, list)
-            .await?;
+        // Removing a tag the item does not have changes nothing: say so
+        // instead of reporting it removed.
+        let (send, absent): (Vec<String>, Vec<String>) = match op {
+            TagOp::Remove => {
+                let has = item.tags(*tag);
+                list.iter()
+                    .cloned()
+                    .partition(|t| has.iter().any(|h| h.eq_ignore_ascii_case(t)))
+            }
+            TagOp::Add | TagOp::Set => (list.clone(), Vec::new()),
+        };
+        if !send.is_empty() || op == TagOp::Set {
+            client
+                .edit_tags(&section, kind, &args.id, *tag, op, &send)
+                .await?;
+        }
+        changes.push((*tag, send, absent));
     }
     if ctx.json {
-        let changes: Vec<_> = args
-            .lists
+        let changes: Vec<_> = changes
             .iter()
-            .map(|(k, v)| json!({ "kind": k, "op": op, "tags": v }))
+            .map(|(k, sent, absent)| json!({ "kind": k, "op": op, "tags": sent, "absent": absent }))
             .collect();
         return print_json(&json!({ "id": args.id, "changes": changes }));
     }
-    let verb = match op {
-        TagOp::Add => "Added",
-        TagOp::Remove => "Removed",
-        TagOp::Set => "Set",
-    };
-    for (tag, list) in &args.lists {
-        outln!("{verb} {tag} [{}] on item {}.", list.join(" | "), args.id);
+    for (tag, sent, absent) in &changes {
+        let shown = sent.join(" | ");
+        match op {
+            TagOp::Add => outln!("Added {tag} [{shown}] on item {}.", args.id),
+            TagOp::Set if sent.is_empty() => outln!("Cleared {tag} on item {}.", args.id),
+            TagOp::Set => outln!("Set {tag} [{shown}] on item {}.", args.id),
+            TagOp::Remove if !sent.is_empty() => {
+                outln!("Removed {tag} [{shown}] from item {}.", args.id)
+            }
+            TagOp::Remove => {}
+        }
+        if !absent.is_empty() {
+            outln!(
+                "Item {} has no {tag} [{}]: nothing to remove.",
+                args.id,
+                absent.join(" | ")
+            );
+        }
     }
     Ok(())
 }

@@ -33,7 +33,13 @@ struct Report<'a> {
 
 /// Runs the tests and returns the exit code; `json` is the global `--json`.
 pub(crate) fn run(args: &TestArgs, json: bool) -> u8 {
-    let dir = args.dir.clone().unwrap_or_else(rules::default_rules_dir);
+    let dir = match super::rules_dir::rules_dir(args.dir.clone(), "metarr-plex test DIR") {
+        Ok(dir) => dir,
+        Err(e) => {
+            e.report(json);
+            return rules::EXIT_IO;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

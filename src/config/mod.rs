@@ -305,34 +305,67 @@ fn token_file_warning(_path: &Path) -> Option<String> {
     None
 }
 
-/// A finding on the line of an inline `token` must not print that line (nor
-/// a parser message quoting its value): it keeps its position in words and
-/// loses its snippet.
+/// Why a server URL is refused when it carries a secret (a `?X-Plex-Token=`
+/// query, `user:pass@`), or `None`. The words never quote the URL: the
+/// config check and `--server` both report it without showing it.
+pub fn url_secret_problem(url: &Url) -> Option<&'static str> {
+    if !url.username().is_empty() || url.password().is_some() {
+        Some(
+            "the server url must not hold a user name or password (`user:pass@`); Plex signs in with a token",
+        )
+    } else if url.query().is_some() {
+        Some(
+            "the server url must not have a query (`?…`); a token there would be logged and sent in clear",
+        )
+    } else if url.fragment().is_some() {
+        Some("the server url must not have a fragment (`#…`)")
+    } else {
+        None
+    }
+}
+
+/// What to do instead of a secret in the server URL.
+pub const URL_SECRET_HELP: &str = "write only the scheme, host and port (url = \"http://127.0.0.1:32400\"); put the token in token_file";
+
+/// A finding on the line of an inline `token`, or of a `url` that carries a
+/// secret, must not print that line (nor a parser message quoting its
+/// value): it keeps its position in words and loses its snippet.
 fn hide_token_line(text: &str, d: Diagnostic) -> Diagnostic {
     let Some(span) = d.span.clone() else {
         return d;
     };
     let (line, column) = crate::diag::line_col(text, span.start);
-    let on_token_line = text.lines().nth(line - 1).is_some_and(|l| {
-        l.trim_start()
-            .strip_prefix("token")
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    });
-    if !on_token_line {
-        return d;
+    let value_of = |key: &str| {
+        text.lines().nth(line - 1).and_then(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .and_then(|rest| rest.trim_start().strip_prefix('='))
+                .map(str::to_owned)
+        })
+    };
+    if value_of("token").is_some() {
+        return Diagnostic {
+            span: None,
+            label: None,
+            message: format!(
+                "line {line}, column {column}: the inline `token` cannot be used as written"
+            ),
+            help: Some(
+                "write it as token = \"…\" on one line, or better, put it in a file and set token_file"
+                    .to_owned(),
+            ),
+            ..d
+        };
     }
-    Diagnostic {
-        span: None,
-        label: None,
-        message: format!(
-            "line {line}, column {column}: the inline `token` cannot be used as written"
-        ),
-        help: Some(
-            "write it as token = \"…\" on one line, or better, put it in a file and set token_file"
-                .to_owned(),
-        ),
-        ..d
+    if value_of("url").is_some_and(|v| v.contains('?') || v.contains('@')) {
+        return Diagnostic {
+            span: None,
+            label: None,
+            message: format!("line {line}, column {column}: {}", d.message),
+            ..d
+        };
     }
+    d
 }
 
 /// `$CONFIGURATION_DIRECTORY/config.toml` (systemd's

@@ -63,7 +63,7 @@ pub(crate) fn build(
         warnings: Vec::new(),
     };
     let server = v.server(raw.server);
-    let mut pairs = Vec::new();
+    let mut pairs: Vec<(PathBuf, PathBuf)> = Vec::new();
     for (i, m) in raw.path_map.iter().enumerate() {
         let from = v.absolute(&m.from, "path_map.from");
         let to = v.absolute(&m.to, "path_map.to");
@@ -77,6 +77,19 @@ pub(crate) fn build(
                     &m.from,
                     "this `from` folder is mapped twice",
                     "remove one of the two [[path_map]] entries",
+                );
+            }
+            let to_norm = crate::plex::pathmap::normalize(&to);
+            if let Some((other, _)) = pairs.iter().find(|(f, t)| {
+                overlapping_target(f, &crate::plex::pathmap::normalize(t), &from, &to_norm)
+            }) {
+                v.error(
+                    &m.to,
+                    &format!(
+                        "this `to` folder overlaps the one mapped from {}: a Plex path there would map back to the wrong local folder",
+                        other.display()
+                    ),
+                    "map each Plex folder from one local folder; remove or change one of the two [[path_map]] entries",
                 );
             }
             pairs.push((from, to));
@@ -160,14 +173,9 @@ impl Checker<'_> {
                 }
             },
         };
-        if url.query().is_some()
-            && let Some(raw) = &s.url
-        {
-            self.error(
-                raw,
-                "the server url must not have a query",
-                "put the token in token_file, never in the url",
-            );
+        if let (Some(problem), Some(raw)) = (super::url_secret_problem(&url), &s.url) {
+            // The line holds a secret: config/mod.rs drops its snippet.
+            self.error(raw, problem, super::URL_SECRET_HELP);
         }
         let timeout = match &s.timeout {
             None => DEFAULT_TIMEOUT,
@@ -409,6 +417,22 @@ impl Checker<'_> {
     }
 }
 
+/// True when two mappings' Plex folders are the same or one holds the
+/// other, and mapping back would not give the same local folder. A nested
+/// pair that agrees (`/data/m`→`/m` and `/data/m/kids`→`/m/kids`) is fine.
+fn overlapping_target(from_a: &Path, to_a: &Path, from_b: &Path, to_b: &Path) -> bool {
+    let agrees = |(fa, ta): (&Path, &Path), (fb, tb): (&Path, &Path)| {
+        tb.strip_prefix(ta).is_ok_and(|rest| fa.join(rest) == fb)
+    };
+    if to_a.starts_with(to_b) {
+        !agrees((from_b, to_b), (from_a, to_a))
+    } else if to_b.starts_with(to_a) {
+        !agrees((from_a, to_a), (from_b, to_b))
+    } else {
+        false
+    }
+}
+
 fn default_url() -> Url {
     Url::parse(DEFAULT_URL).unwrap_or_else(|_| unreachable!("constant URL"))
 }
@@ -587,11 +611,62 @@ requests_per_second = 20
     }
 
     #[test]
+    fn duplicate_or_overlapping_targets_are_errors() {
+        let map = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(f, t)| format!("[[path_map]]\nfrom = \"{f}\"\nto = \"{t}\"\n"))
+                .collect::<String>()
+        };
+        for bad in [
+            map(&[("/data/a", "/movies"), ("/data/b", "/movies")]),
+            map(&[("/data/a", "/movies"), ("/data/b", "/movies/")]),
+            map(&[("/data/a", "/movies"), ("/data/kids", "/movies/kids")]),
+            map(&[("/data/kids", "/movies/kids"), ("/data/a", "/movies")]),
+        ] {
+            let (line, _) = first_error(&bad);
+            assert!(
+                line.contains("overlaps the one mapped from"),
+                "{bad}\n{line}"
+            );
+        }
+        for good in [
+            map(&[("/data/a", "/movies"), ("/data/b", "/movies2")]),
+            map(&[("/data/m", "/m"), ("/data/m/kids", "/m/kids")]),
+        ] {
+            assert!(load(&good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
     fn bad_url_and_out_of_range_numbers_are_all_reported() {
         let text = "[server]\nurl = \"ftp://x\"\n[scan]\nparallel = 0\n";
         match load(text) {
             Err(ConfigError::Invalid { diagnostics, .. }) => assert_eq!(diagnostics.len(), 2),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_server_url_carrying_a_secret_is_refused_without_showing_it() {
+        for (text, says) in [
+            (
+                "[server]\nurl = \"http://10.0.0.2:32400/?X-Plex-Token=zz-SECRET-99\"\n",
+                "must not have a query",
+            ),
+            (
+                "[server]\nurl = \"http://bob:zz-SECRET-99@10.0.0.2:32400\"\n",
+                "user name or password",
+            ),
+            (
+                "[server]\nurl = \"http://zz-SECRET-99@10.0.0.2:32400\"\n",
+                "user name or password",
+            ),
+        ] {
+            let (line, rendered) = first_error(text);
+            assert!(line.starts_with("config.toml: line 2, column"), "{line}");
+            assert!(line.contains(says), "{line}");
+            assert!(!rendered.contains("SECRET"), "{rendered}");
         }
     }
 

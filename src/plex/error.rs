@@ -37,7 +37,7 @@ pub enum PlexError {
         excerpt: String,
     },
     /// Any other 4xx: the request was wrong; retrying will not help.
-    #[error("Plex rejected the request with {status}: {excerpt}")]
+    #[error("Plex rejected the request with {status}{}", detail(status, excerpt))]
     Rejected { status: StatusCode, excerpt: String },
     /// Connection refused, timeout, DNS failure.
     #[error("Plex server unavailable at {url} ({reason})")]
@@ -138,9 +138,12 @@ impl PlexError {
 }
 
 /// The first [`EXCERPT_CHARS`] characters of a body, whitespace collapsed so
-/// it fits on one log line; `(empty body)` when there is nothing.
+/// it fits on one log line; `(empty body)` when there is nothing. Plex's
+/// HTML error pages (`<html><head><title>Bad Request</title>…<h1>400 Bad
+/// Request</h1>…`) are reduced to their heading's words.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let raw = String::from_utf8_lossy(body);
+    let text = html_heading(&raw).unwrap_or_else(|| raw.to_string());
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.is_empty() {
         return "(empty body)".to_owned();
@@ -150,6 +153,50 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
+}
+
+/// `: <what Plex said>`, or nothing when it only repeated the status line
+/// (`400 Bad Request`, `(empty body)`): one readable line either way.
+fn detail(status: &StatusCode, excerpt: &str) -> String {
+    let reason = status.canonical_reason().unwrap_or_default();
+    let said = excerpt.trim().trim_start_matches(status.as_str()).trim();
+    if said.is_empty() || said == "(empty body)" || said.eq_ignore_ascii_case(reason) {
+        String::new()
+    } else {
+        format!(": {excerpt}")
+    }
+}
+
+/// The words of an HTML page's `<h1>` (else `<title>`, else all its text),
+/// or `None` when the body is not HTML.
+fn html_heading(body: &str) -> Option<String> {
+    let start = body.trim_start();
+    if !start.starts_with('<') || !start.get(..14)?.to_ascii_lowercase().contains("html") {
+        return None;
+    }
+    let inside = |tag: &str| {
+        let lower = body.to_ascii_lowercase();
+        let from = lower.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let to = from + lower[from..].find(&format!("</{tag}>"))?;
+        Some(body[from..to].to_owned())
+    };
+    let text = inside("h1").or_else(|| inside("title")).unwrap_or_else(|| {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    });
+    Some(text)
 }
 
 /// `Retry-After` in seconds (Plex and proxies send seconds; an HTTP date is
@@ -245,6 +292,22 @@ mod tests {
         let e = PlexError::from_status(status(400), None, b"", "GET /x".into());
         assert!(matches!(e, PlexError::Rejected { .. }));
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn an_html_error_page_becomes_one_readable_line() {
+        let page = b"<html><head><title>Bad Request</title></head><body><h1>400 Bad Request</h1></body></html>";
+        let e = PlexError::from_status(status(400), None, page, "PUT /x".into());
+        assert_eq!(
+            e.to_string(),
+            "Plex rejected the request with 400 Bad Request"
+        );
+        let page = b"<html><body><h1>Invalid date\n  for field</h1></body></html>";
+        let e = PlexError::from_status(status(400), None, page, "PUT /x".into());
+        assert_eq!(
+            e.to_string(),
+            "Plex rejected the request with 400 Bad Request: Invalid date for field"
+        );
     }
 
     #[test]

@@ -169,6 +169,7 @@ pub struct PlannedRequest {
 /// Explains `event` against every rule of `rules`, given the item's
 /// metadata. Action requests are left empty (see [`super::runner`]).
 pub fn explain_event(rules: &RuleSet, event: &Event, metadata: Metadata) -> EventExplanation {
+    let item_gone = matches!(metadata, Metadata::Gone);
     let facts = metadata.facts();
     let prepared = rules.prepare(event, facts);
     let explained = rules
@@ -211,6 +212,21 @@ pub fn explain_event(rules: &RuleSet, event: &Event, metadata: Metadata) -> Even
                             outcome: String::new(),
                         })
                         .collect();
+                }
+                // No trigger accepted the event by itself: only the item's
+                // type could have, and there is none to read. An item the
+                // server does not have is refused by the trigger, not a
+                // metadata error; a failed fetch says what it blocked.
+                Err(_) if x.triggers.iter().all(|t| !t.matched) && item_gone => {
+                    x.outcome = Outcome::Skipped;
+                    x.skipped = Some(Skip::NoTrigger);
+                }
+                Err(_) if x.triggers.iter().all(|t| !t.matched) => {
+                    x.outcome = Outcome::Error;
+                    x.error = Some(
+                        "the event does not say the item's type, which the triggers need, and its metadata could not be fetched"
+                            .to_owned(),
+                    );
                 }
                 Err(e) => {
                     x.outcome = Outcome::Error;

@@ -37,7 +37,7 @@
 //! [[tests]]
 //! event = { name = "library.refresh.ended", item = { id = "42" } }
 //! item = { id = "42", type = "movie", guid = "local://42", folder = "/m/Arrival {tmdb-329865}" }
-//! responses = { "GET /library/metadata/42/matches" = "fixtures/matches-arrival.json" }
+//! responses = { "GET /library/metadata/42/matches" = "fixtures/matches-arrival.json" }   # or the body inline
 //! expect = ["PUT /library/metadata/42/match?guid=plex%3A%2F%2Fmovie%2F5d77…&name=Arrival&year=2016"]
 //! ```
 //!
@@ -109,7 +109,7 @@ pub use rule::{CompiledRule, Flow, Mode};
 pub use schema::rule_schema;
 pub use set::{ConditionResult, Decision, PreparedEvent, RuleError, RuleSet, Skip};
 pub use template::Template;
-pub use test_case::RuleTest;
+pub use test_case::{Response, RuleTest};
 pub use trigger::{Miss, Trigger};
 
 pub(crate) use set::Renderer;

@@ -34,6 +34,14 @@ pub enum ReloadError {
     /// The directory could not be listed; the running rules stay.
     #[error(transparent)]
     Dir(#[from] LoadError),
+    /// Some rule file has errors at start: nothing is running yet.
+    #[error(
+        "{errors} error(s) in the rules directory; nothing was started (`metarr-plex check DIR` shows them)"
+    )]
+    AtStart {
+        /// How many findings are errors.
+        errors: usize,
+    },
     /// Some rule file has errors; the running rules stay.
     #[error("{errors} error(s) in the rules directory; the running rules stay")]
     Rules {
@@ -92,7 +100,7 @@ impl RuleStore {
         let loaded = load_dir(dir)?;
         let print = fingerprint(&loaded);
         if loaded.has_errors() {
-            return Err(report(dir, &loaded, false));
+            return Err(report(dir, &loaded, None));
         }
         tracing::info!(
             dir = %dir.display(),
@@ -143,7 +151,7 @@ impl RuleStore {
         if loaded.has_errors() {
             let already = seen.reported == Some(print);
             seen.reported = Some(print);
-            return Err(report(&self.dir, &loaded, already));
+            return Err(report(&self.dir, &loaded, Some(already)));
         }
         // A clean directory ends any broken streak: breaking it the same
         // way again is news.
@@ -250,24 +258,39 @@ async fn reload_on_change(
 }
 
 /// Logs a broken directory's diagnostics (unless already reported) and
-/// builds the error.
-fn report(dir: &Path, loaded: &Loaded, already_reported: bool) -> ReloadError {
+/// builds the error. `reload` is `None` at start, where nothing is running
+/// to fall back on, else whether this content was reported already.
+fn report(dir: &Path, loaded: &Loaded, reload: Option<bool>) -> ReloadError {
     let errors = loaded
         .diagnostics
         .iter()
         .filter(|d| d.severity == crate::diag::Severity::Error)
         .count();
-    if !already_reported {
-        tracing::error!(
-            dir = %dir.display(),
-            errors,
-            diagnostics = %render_human(loaded, false),
-            "Rules not reloaded: fix the errors below; the running rules stay."
-        );
-    }
-    ReloadError::Rules {
-        errors,
-        already_reported,
+    let diagnostics = render_human(loaded, false);
+    match reload {
+        None => {
+            tracing::error!(
+                dir = %dir.display(),
+                errors,
+                diagnostics = %diagnostics,
+                "Rules not loaded: fix the errors below; the daemon cannot start without them."
+            );
+            ReloadError::AtStart { errors }
+        }
+        Some(already_reported) => {
+            if !already_reported {
+                tracing::error!(
+                    dir = %dir.display(),
+                    errors,
+                    diagnostics = %diagnostics,
+                    "Rules not reloaded: fix the errors below; the running rules stay."
+                );
+            }
+            ReloadError::Rules {
+                errors,
+                already_reported,
+            }
+        }
     }
 }
 

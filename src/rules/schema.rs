@@ -99,8 +99,9 @@ struct Test {
     event: Value,
     /// The metadata a fetch returns.
     item: Option<ItemFacts>,
-    /// Canned responses: "GET /path" = "file.json" (relative to the rule file).
-    responses: Option<std::collections::BTreeMap<String, String>>,
+    /// Canned responses: "GET /path" = { MediaContainer = { … } } (the JSON
+    /// body inline), or "GET /path" = "file.json" (relative to the rule file).
+    responses: Option<std::collections::BTreeMap<String, Value>>,
     /// Local files that exist during the test.
     files: Option<Vec<String>>,
     /// The requests expected, in order; [] when the rule must not fire.

@@ -33,6 +33,32 @@ const EVENT_KEYS: &[&str] = &[
     "raw",
 ];
 
+/// A canned answer of a test: the JSON body written inline (as a TOML
+/// table), or a JSON file relative to the rule file.
+///
+/// Inline bodies keep a rule file self-contained, so copying `*.toml` into
+/// the rules directory is a complete install. A file that does not exist is
+/// only a warning at load (the rule still runs in the daemon; `check` passes)
+/// and fails the test that needs it when `metarr-plex test` runs.
+#[derive(Debug, Clone)]
+pub enum Response {
+    /// The body itself.
+    Inline(serde_json::Value),
+    /// A JSON file holding the body.
+    File(PathBuf),
+}
+
+impl Response {
+    /// The body's bytes, or why the file cannot be read.
+    pub(crate) fn body(&self) -> Result<Vec<u8>, String> {
+        match self {
+            Response::Inline(json) => serde_json::to_vec(json).map_err(|e| e.to_string()),
+            Response::File(path) => std::fs::read(path)
+                .map_err(|e| format!("cannot read response file {}: {e}", path.display())),
+        }
+    }
+}
+
 /// One embedded test.
 #[derive(Debug, Clone)]
 pub struct RuleTest {
@@ -42,9 +68,9 @@ pub struct RuleTest {
     pub event: Event,
     /// The metadata a fetch returns, for rules that read `item.*`.
     pub item: Option<ItemFacts>,
-    /// Canned responses: `"GET /library/metadata/42/matches"` → a JSON file,
-    /// relative to the rule file.
-    pub responses: BTreeMap<String, PathBuf>,
+    /// Canned responses: `"GET /library/metadata/42/matches"` → the body,
+    /// inline or in a JSON file next to the rule.
+    pub responses: BTreeMap<String, Response>,
     /// Local files that exist during the test (for `if_missing`).
     pub files: Vec<String>,
     /// The writes expected, in order (`PUT /library/metadata/42/analyze`,
@@ -100,18 +126,24 @@ impl RuleTest {
                     DeValue::String(file) => {
                         let path = cx.base_dir.join(file.as_ref());
                         if !path.is_file() {
-                            ok = false;
                             cx.sink
-                                .error(v.span(), format!("response file `{file}` does not exist"))
-                                .help("paths are relative to the rule file");
+                                .warning(
+                                    v.span(),
+                                    format!("response file `{file}` does not exist; `metarr-plex test` will fail this test"),
+                                )
+                                .help("paths are relative to the rule file; or write the body inline: \"GET /path\" = { MediaContainer = { … } }");
                         }
-                        responses.insert(k.get_ref().to_string(), path);
+                        responses.insert(k.get_ref().to_string(), Response::File(path));
+                    }
+                    DeValue::Table(body) => {
+                        responses
+                            .insert(k.get_ref().to_string(), Response::Inline(table_json(body)));
                     }
                     other => {
                         ok = false;
                         cx.sink.error(
                             v.span(),
-                            format!("a response must be a file path, found {}", kind_of(other)),
+                            format!("a response must be a JSON body written as a table, or a file path; found {}", kind_of(other)),
                         );
                     }
                 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Context, Filter, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log lines are written.
@@ -144,9 +144,16 @@ pub fn init(format: Option<LogFormat>, default_filter: &str) -> Result<LogFormat
     match wanted {
         LogFormat::Journald => match tracing_journald::layer() {
             Ok(journald) => {
+                // Journald entries are built field by field, not written as
+                // text a writer could scrub: an event holding a secret is
+                // dropped instead.
                 tracing_subscriber::registry()
                     .with(filter)
-                    .with(journald.with_field_prefix(None))
+                    .with(
+                        journald
+                            .with_field_prefix(None)
+                            .with_filter(NoSecrets(redactor)),
+                    )
                     .try_init()
                     .map_err(|_| LoggingError::AlreadySet)?;
                 Ok(LogFormat::Journald)
@@ -169,6 +176,56 @@ pub fn init(format: Option<LogFormat>, default_filter: &str) -> Result<LogFormat
                 .map_err(|_| LoggingError::AlreadySet)?;
             Ok(wanted)
         }
+    }
+}
+
+/// Installs a compact text subscriber for a person watching a story (the
+/// demo): time since start instead of a date, no module path, no event ids
+/// and no `false` flags, so each line fits a terminal and the narration
+/// printed between them stays readable. Secrets are scrubbed as in [`init`].
+pub fn init_compact(default_filter: &str) -> Result<(), LoggingError> {
+    let filter_text = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|f| !f.trim().is_empty())
+        .unwrap_or_else(|| default_filter.to_owned());
+    let filter = parse_filter(&filter_text)?;
+    let writer = RedactingWriter::new(io::stderr, Redactor::global().clone());
+    let fields = tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let name = field.name();
+        let shown = format!("{value:?}");
+        if name == "message" {
+            return write!(w, "{shown}");
+        }
+        if matches!(
+            name,
+            "event" | "event_id" | "run" | "run_id" | "duration_ms" | "requests" | "key"
+        ) || shown == "false"
+            || (name == "outcome" && shown == "\"done\"")
+        {
+            return Ok(());
+        }
+        write!(w, " {name}={shown}")
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(io::stderr().is_terminal())
+                .with_target(false)
+                .with_timer(Elapsed(std::time::Instant::now()))
+                .fmt_fields(fields)
+                .with_writer(writer),
+        )
+        .try_init()
+        .map_err(|_| LoggingError::AlreadySet)
+}
+
+/// Seconds since start with one decimal (`  12.3s`), for [`init_compact`].
+struct Elapsed(std::time::Instant);
+
+impl tracing_subscriber::fmt::time::FormatTime for Elapsed {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(w, "{:>6.1}s", self.0.elapsed().as_secs_f64())
     }
 }
 
@@ -249,17 +306,30 @@ impl Redactor {
         GLOBAL.get_or_init(Redactor::default)
     }
 
-    /// Registers a secret (the token the daemon just read, for instance).
+    /// Registers a secret. Every [`crate::plex::conn::token::Token`]
+    /// registers itself with [`Redactor::global`] when it is made, so no
+    /// caller can forget. Its percent-encoded form is registered too: a URL
+    /// that carried it in a query would show it that way.
     pub fn add(&self, secret: &crate::plex::conn::token::Token) {
         let value = secret.expose();
         if value.len() < 8 {
             return;
         }
-        if let Ok(mut secrets) = self.secrets.write()
-            && !secrets.iter().any(|s| s == value)
-        {
-            secrets.push(value.to_owned());
+        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        if let Ok(mut secrets) = self.secrets.write() {
+            for form in [value.to_owned(), encoded] {
+                if !secrets.contains(&form) {
+                    secrets.push(form);
+                }
+            }
         }
+    }
+
+    /// True when `text` holds a registered secret.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        self.secrets
+            .read()
+            .is_ok_and(|s| s.iter().any(|secret| text.contains(secret.as_str())))
     }
 
     /// `line` with every registered secret replaced by `<redacted>`; borrowed
@@ -275,6 +345,40 @@ impl Redactor {
             }
         }
         out
+    }
+}
+
+/// A per-layer filter that drops every event one of whose fields holds a
+/// registered secret; for outputs that cannot be scrubbed as text (journald).
+#[derive(Debug, Clone)]
+pub struct NoSecrets(pub Redactor);
+
+impl<S> Filter<S> for NoSecrets {
+    fn enabled(&self, _: &tracing::Metadata<'_>, _: &Context<'_, S>) -> bool {
+        true
+    }
+
+    fn event_enabled(&self, event: &tracing::Event<'_>, _: &Context<'_, S>) -> bool {
+        let mut fields = FieldText(String::new());
+        event.record(&mut fields);
+        !self.0.holds_secret(&fields.0)
+    }
+}
+
+/// Every field of an event as text, for [`NoSecrets`].
+struct FieldText(String);
+
+impl tracing::field::Visit for FieldText {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        let _ = writeln!(self.0, "{}={value:?}", field.name());
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.push_str(field.name());
+        self.0.push('=');
+        self.0.push_str(value);
+        self.0.push('\n');
     }
 }
 
@@ -382,6 +486,43 @@ mod tests {
         assert!(err.contains("invalid log filter"), "{err}");
         assert!(parse_filter("").is_ok());
         assert!(parse_filter("warn,metarr_plex::plex=debug").is_ok());
+    }
+
+    #[test]
+    fn an_event_holding_a_secret_never_reaches_an_unscrubbable_output() {
+        use std::sync::Mutex;
+        let redactor = Redactor::default();
+        redactor.add(&crate::plex::conn::token::Token::new("zq-no-secrets-77a1").unwrap());
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = seen.clone();
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || Capture(sink.clone()))
+            .with_filter(NoSecrets(redactor));
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(header = "x-plex-token: zq-no-secrets-77a1", "Request.");
+            tracing::trace!("Request: \"GET / HTTP/1.1\\r\\nx-plex-token: zq-no-secrets-77a1\"");
+            tracing::info!("an ordinary line");
+        });
+        let lines = seen.lock().unwrap().concat();
+        assert!(!lines.contains("zq-no-secrets"), "{lines}");
+        assert!(lines.contains("an ordinary line"), "{lines}");
+    }
+
+    /// An in-memory writer for one test.
+    struct Capture(Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(buf).into_owned());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]

@@ -335,10 +335,8 @@ impl TestWorld {
             let body = serde_json::to_vec(&item.to_metadata()).unwrap_or_default();
             canned = canned.with(&format!("GET /library/metadata/{}", item.id), body);
         }
-        for (key, file) in &test.responses {
-            let body = std::fs::read(file)
-                .map_err(|e| format!("cannot read response file {}: {e}", file.display()))?;
-            canned = canned.with(key, body);
+        for (key, response) in &test.responses {
+            canned = canned.with(key, response.body()?);
         }
         // The client never reaches a server: every read is canned (unknown
         // reads answer 404) and every write is recorded by the plan. It has

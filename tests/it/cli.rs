@@ -69,7 +69,7 @@ impl Env {
             .args(args)
             .env_remove("PLEX_TOKEN")
             .env_remove("CREDENTIALS_DIRECTORY")
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", "trace")
             .output()
             .await
             .unwrap();
@@ -165,7 +165,7 @@ async fn every_command_works_against_the_simulator_and_never_prints_the_token() 
         .await;
     assert_eq!(j["scans"][0]["folder"], Value::Null);
     assert_eq!(j["scans"][0]["result"], "finished");
-    env.expect(1, &["scan", "/srv/elsewhere/x.mkv"]).await;
+    env.expect(2, &["scan", "/srv/elsewhere/x.mkv"]).await;
     env.expect(1, &["--json", "scan", "/mnt/plex/photos/x.jpg"])
         .await;
     env.expect(2, &["scan", "x", "--parallel", "0"]).await;
@@ -280,17 +280,43 @@ async fn every_command_works_against_the_simulator_and_never_prints_the_token() 
     });
     env.json(&["art", &arrival, png.to_str().unwrap(), "--no-lock"])
         .await;
+    let images = image_server().await;
     env.expect(
         0,
-        &["poster", &arrival, "https://img.example/p 1.jpg?a=1&b=2"],
+        &["poster", &arrival, &format!("{images}/p 1.jpg?a=1&b=2")],
     )
     .await;
+    // A URL that answers 404: an error, and nothing reaches Plex (no
+    // upload, no lock).
+    let writes_before = env.sim.requests().len();
+    let config = env.config.clone();
+    let out = env
+        .run_with(
+            &config,
+            &["poster", &arrival, &format!("{images}/missing.jpg")],
+        )
+        .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("answered 404 Not Found; nothing was uploaded or locked"),
+        "{err}"
+    );
+    assert!(
+        env.sim.requests()[writes_before..]
+            .iter()
+            .all(|r| r.method == "GET"),
+        "a write reached Plex for a 404 URL"
+    );
     let text = env.dir.path().join("not-an-image.jpg");
     std::fs::write(&text, "hello").unwrap();
-    env.expect(1, &["poster", &arrival, text.to_str().unwrap()])
+    // A local file that is missing, empty-named or not an image is the
+    // caller's mistake (exit 2), found before any request.
+    env.expect(2, &["poster", &arrival, text.to_str().unwrap()])
         .await;
-    env.expect(1, &["art", &arrival, "/does/not/exist.jpg"])
+    env.expect(2, &["art", &arrival, "/does/not/exist.jpg"])
         .await;
+    env.expect(2, &["poster", &arrival, ""]).await;
 
     // activities, list and cancel
     env.expect(0, &["scan", &local(MATRIX), "--full"]).await;
@@ -334,7 +360,7 @@ async fn every_command_works_against_the_simulator_and_never_prints_the_token() 
             .await,
         "/mnt/plex/tv/x\n"
     );
-    env.expect(1, &["map-path", "/srv/unmapped"]).await;
+    env.expect(2, &["map-path", "/srv/unmapped"]).await;
     env.expect(1, &["map-path", "--section", "/mnt/plex/photos/x"])
         .await;
 
@@ -375,6 +401,35 @@ async fn every_command_works_against_the_simulator_and_never_prints_the_token() 
             .iter()
             .any(|(_, _, err)| err.contains("Plex answered."))
     );
+}
+
+/// An image host on loopback: `/missing…` answers 404, anything else a
+/// small JPEG. Returns its base URL.
+async fn image_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 4096];
+            let n = conn.read(&mut buf).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let reply: Vec<u8> = if head.starts_with("GET /missing") {
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+            } else {
+                let body = [0xFFu8, 0xD8, 0xFF, 0xE0, 0, 0x10];
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(&body);
+                r
+            };
+            let _ = conn.write_all(&reply).await;
+        }
+    });
+    format!("http://{addr}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

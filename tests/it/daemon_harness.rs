@@ -47,13 +47,6 @@ pub fn rules_copy(edit: impl Fn(&str, &str) -> String) -> TempDir {
             std::fs::write(dir.path().join(&name), edit(&name, &text)).unwrap();
         }
     }
-    // The rules' embedded tests read canned responses from here.
-    let fixtures = dir.path().join("fixtures");
-    std::fs::create_dir_all(&fixtures).unwrap();
-    for entry in std::fs::read_dir(shipped_rules().join("fixtures")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, fixtures.join(path.file_name().unwrap())).unwrap();
-    }
     dir
 }
 

@@ -57,4 +57,19 @@ fn demo_plays_the_story_and_ends_with_its_summary() {
             "missing `{needle}` in the log:\n{stderr}"
         );
     }
+    // The log stays readable between the narration: no module paths, no
+    // dates, no event ids, lines that fit a terminal.
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        !stderr.contains("metarr_plex::") && !stderr.contains("event_id="),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Z  INFO"), "dated lines: {stderr}");
+    let width = |l: &&&str| l.chars().count();
+    let long = lines.iter().filter(|l| width(l) > 160).count();
+    assert!(
+        long * 4 <= lines.len() && lines.iter().all(|l| width(&l) <= 220),
+        "{long} of {} log lines are over 160 characters:\n{stderr}",
+        lines.len()
+    );
 }

@@ -63,7 +63,7 @@ async fn events(plex: &MockPlex, args: &[&str]) -> (Vec<Value>, String) {
         .args(args)
         .env_remove("PLEX_TOKEN")
         .env_remove("CREDENTIALS_DIRECTORY")
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", "trace")
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(60), run)

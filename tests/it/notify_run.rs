@@ -46,7 +46,7 @@ fn spawn(dir: &Path, rules: &Path, log: &str, envs: &[(&str, String)]) -> Child 
         .arg("run")
         .arg("--rules")
         .arg(rules)
-        .env("RUST_LOG", "debug")
+        .env("RUST_LOG", "trace")
         .env_remove("NOTIFY_SOCKET")
         .env_remove("PLEX_TOKEN")
         .env_remove("CREDENTIALS_DIRECTORY")
@@ -216,4 +216,34 @@ async fn kill_9_with_work_queued_then_restart_completes_it() {
         "{output}"
     );
     assert!(!output.contains(TOKEN), "the token leaked into the output");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reports_a_broken_config_and_keeps_running_on_the_old_one() {
+    let sim = Simulator::start(options()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let config_path = config(dir.path(), &sim, media.path());
+    let rules = rules_copy(|_, t| t.to_owned());
+    let mut child = spawn(dir.path(), rules.path(), "hup", &[]);
+    let err_log = dir.path().join("hup.err");
+    let log_has = |what: &str| std::fs::read_to_string(&err_log).is_ok_and(|t| t.contains(what));
+    wait_for(Duration::from_secs(15), || log_has("Daemon ready.")).await;
+    // Break the config, then ask for a reload.
+    let good = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(
+        &config_path,
+        good.replace("[server]", "[server]\ntimout = \"1s\""),
+    )
+    .unwrap();
+    signal(&child, "HUP");
+    wait_for(Duration::from_secs(10), || log_has("Config not reloaded")).await;
+    let log = std::fs::read_to_string(&err_log).unwrap();
+    assert!(log.contains("the running config stays"), "{log}");
+    assert!(log.contains("timout"), "the finding is named: {log}");
+    assert!(child.try_wait().unwrap().is_none(), "the daemon stopped");
+    signal(&child, "TERM");
+    let status = wait_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "{status:?}");
+    assert!(!all_output(dir.path()).contains(TOKEN), "the token leaked");
 }

@@ -163,7 +163,7 @@ fn opening_a_broken_directory_fails_and_a_missing_one_is_an_io_error() {
     write(dir.path(), "analyze.toml", BROKEN);
     assert!(matches!(
         RuleStore::open(dir.path()),
-        Err(ReloadError::Rules { errors: 1, .. })
+        Err(ReloadError::AtStart { errors: 1 })
     ));
     assert!(matches!(
         RuleStore::open(&dir.path().join("nope")),

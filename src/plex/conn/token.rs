@@ -26,7 +26,11 @@ impl Token {
         if trimmed.chars().any(|c| c.is_control() || c == ' ') {
             return Err(TokenError::Malformed);
         }
-        Ok(Token(trimmed.to_owned()))
+        let token = Token(trimmed.to_owned());
+        // Every token the process holds is scrubbed from every log line,
+        // whoever writes it (a dependency logging request headers at trace).
+        crate::service::logging::Redactor::global().add(&token);
+        Ok(token)
     }
 
     /// The secret itself, for the one place that puts it in a request header.
@@ -79,13 +83,22 @@ impl fmt::Display for TokenOrigin {
 pub enum TokenError {
     #[error("the Plex token is empty")]
     Empty,
-    #[error("the Plex token contains spaces or control characters; check the file for stray text")]
+    #[error(
+        "the Plex token contains spaces or control characters; it must be the token alone, on one line"
+    )]
     Malformed,
     #[error("cannot read the Plex token from {path}: {source}")]
     Unreadable {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// The token was found but is unusable; says where it came from, so
+    /// the user fixes the right file or variable.
+    #[error("{problem} (the token came from {origin})")]
+    Unusable {
+        origin: TokenOrigin,
+        problem: Box<TokenError>,
     },
     #[error(
         "no Plex token found: run `metarr-plex login`, or set `token_file` under [server], \
@@ -149,26 +162,47 @@ impl TokenSource {
     }
 
     /// Finds the token, first source wins. Reads the files anew on each call.
+    /// An unusable token's error names the source it came from.
     pub fn read(&self) -> Result<(Token, TokenOrigin), TokenError> {
+        self.find().map_err(|(origin, e)| match (origin, e) {
+            (Some(origin), e @ (TokenError::Empty | TokenError::Malformed)) => {
+                TokenError::Unusable {
+                    origin,
+                    problem: Box::new(e),
+                }
+            }
+            (_, e) => e,
+        })
+    }
+
+    fn find(&self) -> Result<(Token, TokenOrigin), (Option<TokenOrigin>, TokenError)> {
+        let at = |origin: &TokenOrigin| {
+            let origin = origin.clone();
+            move |e| (Some(origin), e)
+        };
         if let Some(t) = &self.explicit {
             return Ok((t.clone(), TokenOrigin::Explicit));
         }
         if let Some(dir) = &self.credentials_dir {
             let path = dir.join("plex-token");
             if path.exists() {
-                return Ok((read_file(&path)?, TokenOrigin::Credential(path)));
+                let origin = TokenOrigin::Credential(path.clone());
+                return Ok((read_file(&path).map_err(at(&origin))?, origin));
             }
         }
         if let Some(path) = &self.token_file {
-            return Ok((read_file(path)?, TokenOrigin::File(path.clone())));
+            let origin = TokenOrigin::File(path.clone());
+            return Ok((read_file(path).map_err(at(&origin))?, origin));
         }
         if let Some(t) = &self.env {
-            return Ok((Token::new(t.clone())?, TokenOrigin::Env));
+            let origin = TokenOrigin::Env;
+            return Ok((Token::new(t.clone()).map_err(at(&origin))?, origin));
         }
         if let Some(t) = &self.inline {
-            return Ok((Token::new(t.clone())?, TokenOrigin::Inline));
+            let origin = TokenOrigin::Inline;
+            return Ok((Token::new(t.clone()).map_err(at(&origin))?, origin));
         }
-        Err(TokenError::Missing)
+        Err((None, TokenError::Missing))
     }
 }
 

@@ -314,7 +314,9 @@ struct Scratch(std::path::PathBuf);
 
 impl Scratch {
     fn create() -> std::io::Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("metarr-plex-demo-{}", uuid::Uuid::new_v4()));
+        // Short: its paths appear in the log lines the demo shows.
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("metarr-demo-{}", &id[..8]));
         std::fs::create_dir_all(&dir)?;
         Ok(Scratch(dir))
     }

@@ -36,8 +36,7 @@ const SHIPPED: &[(&str, &str)] = &[
 ];
 
 /// The shipped rules as the demo runs them: their embedded `[[tests]]` cut
-/// off (they read canned responses from files next to the rule, which a
-/// binary does not carry; `metarr-plex test rules/` runs them), and every
+/// off (`metarr-plex test rules/` runs them; the demo tells a story), and every
 /// `debounce` shortened to `debounce`, so the story fits in seconds.
 pub(crate) fn demo_rules(debounce: &str) -> Vec<(PathBuf, String)> {
     SHIPPED
