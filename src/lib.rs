@@ -16,7 +16,8 @@
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against (playback sessions, items, activities, loop guard).
 //! - [`source`]: where work comes from — the notification stream that never
-//!   gives up, reconciling after every reconnect.
+//!   gives up, reconciling after every reconnect; and the HTTP intake
+//!   (Metarr sync, *arr and Plex webhooks, autoscan triggers).
 //! - [`rules`]: rule files — load, check, compile, and match events to the
 //!   actions they call for; hot reload.
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,

@@ -110,7 +110,7 @@ impl RetryPolicy {
                 retryable: true,
                 retry_after,
             } if attempt < self.max_attempts => RunEnd::Retry {
-                after: retry_after.unwrap_or_else(|| backoff(attempt)),
+                after: self.delay(attempt, *retry_after),
                 error: error.clone(),
             },
             ActionOutcome::Failed {
@@ -124,6 +124,13 @@ impl RetryPolicy {
                 error: format!("{}: {}", failed.action, describe(other)),
             },
         }
+    }
+
+    /// How long to wait after attempt `attempt` failed retryably: Plex's
+    /// `Retry-After` when it sent one, else [`backoff`]. The intake's own
+    /// steps wait this long too, so every retry in the daemon is timed here.
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        retry_after.unwrap_or_else(|| backoff(attempt))
     }
 }
 

@@ -26,6 +26,7 @@ mod matching;
 mod output;
 mod progress;
 mod queue;
+mod requests;
 mod rules_dir;
 mod run;
 mod scan;
@@ -135,6 +136,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Show and manage the journal's accepted work (list, dead, retry, drop).
     Queue(queue::QueueArgs),
+    /// Show what the HTTP intake accepted and where each path is (list, show ID).
+    Requests(requests::RequestsArgs),
     /// Watch the whole thing work: a simulated Plex, the daemon and the
     /// shipped rules, playing a short story. Needs no config.
     Demo(demo::DemoArgs),
@@ -270,6 +273,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Events(a) => events::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,
         Command::Queue(a) => queue::run(&ctx, a),
+        Command::Requests(a) => requests::run(&ctx, a),
     }
 }
 

@@ -39,11 +39,22 @@
 //!
 //! [health]
 //! # listen = "127.0.0.1:9847"          # opt-in /healthz and /metrics
+//!
+//! [intake]                             # Metarr, *arr and Plex webhooks (off without listen)
+//! # listen = "127.0.0.1:9848"          # beyond loopback only with a key
+//! # key_file = "/etc/metarr-plex/intake-key"   # or the `intake-key` credential
+//! min_age = "2s"                       # a file is scanned once this old…
+//! stable_for = "1s"                    # …and its size unchanged this long
 //! ```
+//!
+//! The intake key is looked for in `$CREDENTIALS_DIRECTORY/intake-key`,
+//! then `key_file`; it is accepted as `X-Api-Key`, as the HTTP Basic
+//! password, or as `?apikey=`, and never logged.
 //!
 //! The token is looked for, first found wins, in
 //! `$CREDENTIALS_DIRECTORY/plex-token`, `token_file`, `PLEX_TOKEN`, `token`.
 
+mod intake;
 mod raw;
 mod validate;
 
@@ -59,6 +70,8 @@ use crate::plex::conn::token::{Token, TokenSource};
 use crate::plex::pathmap::PathMap;
 use crate::plex::{ClientSettings, PlexClient, PlexError};
 use crate::service::health::HealthSettings;
+
+pub use intake::IntakeSettings;
 
 /// Where the config is read from when `--config` is not given and
 /// `$CONFIGURATION_DIRECTORY` is unset.
@@ -82,6 +95,8 @@ pub struct Config {
     pub plex: PlexConfig,
     /// `[health]`: the opt-in `/healthz` and `/metrics` endpoint.
     pub health: HealthSettings,
+    /// `[intake]`: the opt-in HTTP intake for Metarr, the *arrs and Plex webhooks.
+    pub intake: IntakeSettings,
     /// Findings that do not stop a load (an inline token, skipped TLS
     /// checks), as `file:line:col: message` lines; logged at every start by
     /// [`Config::log_warnings`].

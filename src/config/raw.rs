@@ -15,6 +15,7 @@ pub(crate) struct RawConfig {
     pub(crate) scan: RawScan,
     pub(crate) plex: RawPlex,
     pub(crate) health: RawHealth,
+    pub(crate) intake: RawIntake,
 }
 
 /// `[server]`.
@@ -60,6 +61,16 @@ pub(crate) struct RawHealth {
     pub(crate) listen: Option<Spanned<String>>,
 }
 
+/// `[intake]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct RawIntake {
+    pub(crate) listen: Option<Spanned<String>>,
+    pub(crate) key_file: Option<Spanned<String>>,
+    pub(crate) min_age: Option<Spanned<String>>,
+    pub(crate) stable_for: Option<Spanned<String>>,
+}
+
 /// The keys each table accepts, for "did you mean" hints.
 pub(crate) const TOP_KEYS: &[&str] = &[
     "server",
@@ -68,6 +79,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "scan",
     "plex",
     "health",
+    "intake",
 ];
 pub(crate) const SERVER_KEYS: &[&str] = &[
     "url",
@@ -83,3 +95,4 @@ pub(crate) const PATH_MAP_KEYS: &[&str] = &["from", "to"];
 pub(crate) const SCAN_KEYS: &[&str] = &["parallel"];
 pub(crate) const PLEX_KEYS: &[&str] = &["requests_per_second"];
 pub(crate) const HEALTH_KEYS: &[&str] = &["listen"];
+pub(crate) const INTAKE_KEYS: &[&str] = &["listen", "key_file", "min_age", "stable_for"];

@@ -8,7 +8,7 @@ use toml::Spanned;
 use url::Url;
 
 use super::raw::{self, RawConfig};
-use super::{Config, PlexConfig, ScanConfig, ServerConfig};
+use super::{Config, IntakeSettings, PlexConfig, ScanConfig, ServerConfig};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::plex::conn::tls::{TlsSettings, allows_insecure};
 use crate::plex::conn::token::Token;
@@ -36,6 +36,7 @@ pub(crate) fn syntax_diagnostic(path: &Path, err: &toml::de::Error) -> Diagnosti
             .chain(raw::SCAN_KEYS)
             .chain(raw::PLEX_KEYS)
             .chain(raw::HEALTH_KEYS)
+            .chain(raw::INTAKE_KEYS)
             .copied();
         d = d.with_label("unknown key");
         if let Some(guess) = did_you_mean(key, all) {
@@ -117,6 +118,7 @@ pub(crate) fn build(
             .map_or(DEFAULT_RPS, |n| n as u32),
     };
     let health = v.health(&raw.health);
+    let intake = v.intake(&raw.intake);
     if !v.errors.is_empty() {
         return Err(v.errors);
     }
@@ -128,6 +130,7 @@ pub(crate) fn build(
         scan,
         plex,
         health,
+        intake,
         warnings: Vec::new(),
     };
     Ok((config, v.warnings))
@@ -316,6 +319,69 @@ impl Checker<'_> {
                     ),
                 );
                 HealthSettings::default()
+            }
+        }
+    }
+
+    /// `[intake]`: an address and port; beyond loopback only with a key
+    /// (a `key_file`, or a systemd credential, which only exists at run time).
+    fn intake(&mut self, raw: &raw::RawIntake) -> IntakeSettings {
+        let defaults = IntakeSettings::default();
+        let key_file = raw
+            .key_file
+            .as_ref()
+            .and_then(|p| self.absolute(p, "intake.key_file"));
+        let listen = raw.listen.as_ref().and_then(|listen| {
+            match listen.get_ref().trim().parse::<std::net::SocketAddr>() {
+                Ok(addr) => {
+                    let credential = std::env::var_os("CREDENTIALS_DIRECTORY").is_some();
+                    if !addr.ip().is_loopback() && key_file.is_none() && !credential {
+                        self.error(
+                            listen,
+                            "the intake listens beyond loopback without a key",
+                            "set key_file = \"/etc/metarr-plex/intake-key\" (or the `intake-key` credential), or listen on 127.0.0.1",
+                        );
+                    }
+                    Some(addr)
+                }
+                Err(_) => {
+                    self.error(
+                        listen,
+                        "`intake.listen` must be an IP address and port",
+                        "e.g. listen = \"127.0.0.1:9848\"",
+                    );
+                    None
+                }
+            }
+        });
+        IntakeSettings {
+            listen,
+            key_file,
+            min_age: self
+                .duration(raw.min_age.as_ref(), true)
+                .unwrap_or(defaults.min_age),
+            stable_for: self
+                .duration(raw.stable_for.as_ref(), true)
+                .unwrap_or(defaults.stable_for),
+        }
+    }
+
+    /// A humantime duration (`"2s"`, `"1m 30s"`); zero only when `zero_ok`.
+    fn duration(&mut self, raw: Option<&Spanned<String>>, zero_ok: bool) -> Option<Duration> {
+        let raw = raw?;
+        match humantime::parse_duration(raw.get_ref().trim()) {
+            Ok(d) if zero_ok || !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.error(raw, "the duration must be longer than 0", "e.g. \"2s\"");
+                None
+            }
+            Err(e) => {
+                self.error(
+                    raw,
+                    &format!("invalid duration: {e}"),
+                    "write a duration such as \"0s\", \"2s\" or \"1m 30s\"",
+                );
+                None
             }
         }
     }
@@ -651,6 +717,40 @@ requests_per_second = 20
             "{:?}",
             c.warnings
         );
+    }
+
+    #[test]
+    fn intake_is_read_and_checked_with_places() {
+        let c = load(
+            "[intake]\nlisten = \"127.0.0.1:9848\"\nmin_age = \"0s\"\nstable_for = \"500ms\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.intake.listen, Some("127.0.0.1:9848".parse().unwrap()));
+        assert_eq!(c.intake.min_age, Duration::ZERO);
+        assert_eq!(c.intake.stable_for, Duration::from_millis(500));
+        assert_eq!(load("").unwrap().intake.listen, None, "off by default");
+        let (line, _) = first_error("[intake]\nlisten = \"localhost\"\n");
+        assert!(
+            line.starts_with("config.toml:2:10: `intake.listen` must be"),
+            "{line}"
+        );
+        let (line, _) = first_error("[intake]\nlisten = \"127.0.0.1:1\"\nmin_age = \"soon\"\n");
+        assert!(
+            line.starts_with("config.toml:3:11: invalid duration"),
+            "{line}"
+        );
+        if std::env::var_os("CREDENTIALS_DIRECTORY").is_none() {
+            let (line, rendered) = first_error("[intake]\nlisten = \"0.0.0.0:9848\"\n");
+            assert!(
+                line.starts_with(
+                    "config.toml:2:10: the intake listens beyond loopback without a key"
+                ),
+                "{line}"
+            );
+            assert!(rendered.contains("key_file"), "{rendered}");
+        }
+        let c = load("[intake]\nlisten = \"0.0.0.0:9848\"\nkey_file = \"/etc/k\"\n").unwrap();
+        assert_eq!(c.intake.key_file.as_deref(), Some(Path::new("/etc/k")));
     }
 
     #[test]

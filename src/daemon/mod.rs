@@ -49,6 +49,7 @@ use crate::service::Service;
 use crate::service::health::HealthSettings;
 use crate::service::metrics::Metrics;
 use crate::service::sd_notify::Notifier;
+use crate::source::intake::{BoundIntake, Intake, IntakeDeps};
 use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline, backlog};
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
@@ -60,6 +61,10 @@ const SESSIONS_AT_START: Duration = Duration::from_secs(5);
 
 /// How often the dispatcher beats and refreshes the queue gauges.
 const DISPATCH_BEAT: Duration = Duration::from_secs(30);
+
+/// Events from the intake waiting for the dispatcher; the intake answers
+/// its callers only after the journal write, so waiting here loses nothing.
+const INTAKE_EVENTS: usize = 256;
 
 /// Where the rules come from.
 #[derive(Debug, Clone)]
@@ -112,6 +117,8 @@ pub struct Daemon {
     dispatcher: JoinHandle<()>,
     run_loop: JoinHandle<()>,
     engine: JoinHandle<()>,
+    /// The HTTP intake, when `[intake] listen` is set.
+    intake: Option<Intake>,
     journal: Journal,
     _lock: StateLock,
 }
@@ -157,14 +164,17 @@ impl Daemon {
         let self_causes = SelfCauses::new();
         let chains = chain::Chains::default();
         let drain = CancellationToken::new();
+        let executor = executor(&opts, &journal, &self_causes, &metrics);
         let run_loop = run_loop::RunLoop {
-            sequencer: Arc::new(sequencer(&opts, &journal, &self_causes, &metrics)),
+            sequencer: Arc::new(Sequencer::new(executor.clone(), RetryPolicy::default())),
             engine: engine.handle.clone(),
             metrics: metrics.clone(),
             dry_run: opts.dry_run,
             chains: chains.clone(),
         };
         let run_loop = tokio::spawn(run_loop.run(engine.commands, drain.clone()));
+        let (intake_events, other_events) = mpsc::channel(INTAKE_EVENTS);
+        let intake = start_intake(&opts, &journal, executor, intake_events).await?;
         let listener = build_listener(&opts, &journal, self_causes, &service).await?;
         let (events_tx, events_rx) = backlog::channel(backlog::DEFAULT_LIMIT);
         let stop_listener = CancellationToken::new();
@@ -181,6 +191,7 @@ impl Daemon {
         let dispatcher = tokio::spawn(dispatch_events(
             dispatcher,
             events_rx,
+            other_events,
             journal.clone(),
             service.heartbeats.register("dispatch", DISPATCH_BEAT),
         ));
@@ -201,6 +212,7 @@ impl Daemon {
             dispatcher,
             run_loop,
             engine: engine.task,
+            intake,
             journal,
             _lock: lock,
         })
@@ -214,6 +226,11 @@ impl Daemon {
     /// The journal (tests and the demo read it).
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// Where the intake listens, when enabled.
+    pub fn intake_addr(&self) -> Option<std::net::SocketAddr> {
+        self.intake.as_ref().and_then(Intake::addr)
     }
 
     /// Where the health endpoint listens, when enabled.
@@ -257,9 +274,12 @@ impl Daemon {
 
     /// Drains: stops taking events, lets in-flight runs finish within
     /// `bound` (what is cut short stays in the journal), closes the socket.
-    pub async fn stop(self, bound: Duration) {
+    pub async fn stop(mut self, bound: Duration) {
         self.notifier.stopping();
         tracing::info!("Stopping: no more events are taken.");
+        if let Some(intake) = self.intake.take() {
+            intake.stop().await;
+        }
         self.stop_listener.cancel();
         let _ = self.listener.await;
         let _ = self.dispatcher.await;
@@ -354,12 +374,12 @@ async fn start_engine(journal: &Journal, busy: bool) -> Result<Engine, StartErro
 }
 
 /// The action executors behind the one retry policy, counting into `metrics`.
-fn sequencer(
+fn executor(
     opts: &Options,
     journal: &Journal,
     self_causes: &SelfCauses,
     metrics: &Metrics,
-) -> Sequencer {
+) -> Executor {
     let executor = Executor::new(
         opts.client.clone(),
         ExecutorSettings::from_config(&opts.config),
@@ -367,7 +387,29 @@ fn sequencer(
         Some(journal.clone()),
     );
     executor.count_in(metrics.clone());
-    Sequencer::new(executor, RetryPolicy::default())
+    executor
+}
+
+/// The HTTP intake, when `[intake] listen` is set: bound before READY (a
+/// taken port or a missing key stops the start), its work going through the
+/// daemon's executor (same limits, locks and loop guard), its events
+/// joining the notification stream's on their way to the rules.
+async fn start_intake(
+    opts: &Options,
+    journal: &Journal,
+    executor: Executor,
+    events: mpsc::Sender<crate::event::Event>,
+) -> Result<Option<Intake>, StartError> {
+    let bound = BoundIntake::bind(&opts.config.intake, journal.clone(), events.clone()).await?;
+    Ok(bound.map(|bound| {
+        bound.run(IntakeDeps {
+            journal: journal.clone(),
+            executor,
+            client: opts.client.clone(),
+            map: opts.config.path_map.clone(),
+            events,
+        })
+    }))
 }
 
 /// The notification listener, normalizing into events (with our own
@@ -424,6 +466,7 @@ fn follow_connection_gauge(listener: &Listener, server: url::Url, metrics: &Metr
 async fn dispatch_events(
     mut dispatcher: dispatch::Dispatcher,
     mut events: backlog::Receiver,
+    mut others: mpsc::Receiver<crate::event::Event>,
     journal: Journal,
     heartbeat: crate::service::heartbeat::Heartbeat,
 ) {
@@ -432,6 +475,14 @@ async fn dispatch_events(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
+                heartbeat.beat();
+                if let Err(e) = dispatcher.handle(event).await {
+                    tracing::error!(error = %e, "The engine stopped; no more events are taken.");
+                    break;
+                }
+            }
+            // Other sources (the intake); the stream's end ends the loop.
+            Some(event) = others.recv() => {
                 heartbeat.beat();
                 if let Err(e) = dispatcher.handle(event).await {
                     tracing::error!(error = %e, "The engine stopped; no more events are taken.");

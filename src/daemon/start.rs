@@ -7,6 +7,7 @@ use crate::engine::StoreError;
 use crate::journal::JournalError;
 use crate::rules::ReloadError;
 use crate::service::health::HealthError;
+use crate::source::intake::IntakeStartError;
 use crate::source::listener::ConnectError;
 
 /// Why the daemon could not start.
@@ -34,6 +35,9 @@ pub enum StartError {
     /// The health endpoint could not bind its address.
     #[error(transparent)]
     Health(HealthError),
+    /// The intake could not bind, or has no key where it needs one.
+    #[error(transparent)]
+    Intake(#[from] IntakeStartError),
 }
 
 impl StartError {
@@ -43,6 +47,9 @@ impl StartError {
     pub fn is_usage(&self) -> bool {
         match self {
             StartError::Rules(_) | StartError::EmbeddedRules(_) | StartError::Listener(_) => true,
+            // A key that is needed and missing is the operator's to fix; a
+            // taken port or an unreadable key file is not a usage error.
+            StartError::Intake(e) => matches!(e, IntakeStartError::KeyRequired { .. }),
             StartError::Lock(_)
             | StartError::Journal(_)
             | StartError::Restore(_)

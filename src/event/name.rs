@@ -69,6 +69,21 @@ event_names! {
     ServerAuthFailed => "server.auth_failed", [], "Plex rejected the token.";
     ServerRestarted => "server.restarted", [], "The server restarted or was replaced since the last connection.";
     Notification => "notification", [], "Any raw notification, by its type (escape hatch).";
+    WebhookMediaPlay => "webhook.media.play", [section, item], "A Plex webhook: playback started (`raw` holds Account and Player).";
+    WebhookMediaPause => "webhook.media.pause", [section, item], "A Plex webhook: playback paused.";
+    WebhookMediaResume => "webhook.media.resume", [section, item], "A Plex webhook: playback resumed.";
+    WebhookMediaStop => "webhook.media.stop", [section, item], "A Plex webhook: playback stopped.";
+    WebhookMediaScrobble => "webhook.media.scrobble", [section, item], "A Plex webhook: watched past 90 %.";
+    WebhookMediaRate => "webhook.media.rate", [section, item], "A Plex webhook: a user rated the item.";
+    WebhookLibraryNew => "webhook.library.new", [section, item], "A Plex webhook: an item was added (needs Push Notifications on).";
+    WebhookLibraryOnDeck => "webhook.library.on.deck", [section, item], "A Plex webhook: an item is on deck.";
+    WebhookPlaybackStarted => "webhook.playback.started", [section, item], "A Plex webhook: a shared user started playback.";
+    WebhookDeviceNew => "webhook.device.new", [], "A Plex webhook: a new device accessed the server.";
+    WebhookDatabaseBackup => "webhook.admin.database.backup", [], "A Plex webhook: the database backup finished.";
+    WebhookDatabaseCorrupted => "webhook.admin.database.corrupted", [], "A Plex webhook: the database is corrupted.";
+    IntakeConfirmed => "intake.confirmed", [section, item], "An intake request's file is in Plex (`raw` holds request_id and path).";
+    IntakeAbsent => "intake.absent", [], "An intake request's file did not appear in Plex after its scans (`raw` says why).";
+    IntakeFailed => "intake.failed", [], "An intake request's item failed (`raw` holds the error).";
 }
 
 impl fmt::Display for EventName {

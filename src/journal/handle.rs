@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::error::JournalError;
+use super::intake::{ItemUpdate, NewRequest, RequestRecord, RequestState};
 use super::record::RunRecord;
 use super::runs::{Finish, QueueDepth};
 use super::store::Store;
@@ -158,5 +159,38 @@ impl Journal {
     /// [`Store::watermark_set`].
     pub async fn watermark_set(&self, name: String, value: String) -> Result<(), JournalError> {
         self.call(move |s| s.watermark_set(&name, &value)).await
+    }
+
+    /// [`Store::intake_insert`].
+    pub async fn intake_insert(&self, req: NewRequest, now: u64) -> Result<(), JournalError> {
+        self.call(move |s| s.intake_insert(&req, now)).await
+    }
+
+    /// [`Store::intake_update`].
+    pub async fn intake_update(
+        &self,
+        update: ItemUpdate,
+        now: u64,
+    ) -> Result<RequestState, JournalError> {
+        self.call(move |s| s.intake_update(&update, now)).await
+    }
+
+    /// [`Store::intake_get`].
+    pub async fn intake_get(&self, id: String) -> Result<Option<RequestRecord>, JournalError> {
+        self.call(move |s| s.intake_get(&id)).await
+    }
+
+    /// [`Store::intake_list`].
+    pub async fn intake_list(
+        &self,
+        state: Option<RequestState>,
+        limit: usize,
+    ) -> Result<Vec<RequestRecord>, JournalError> {
+        self.call(move |s| s.intake_list(state, limit)).await
+    }
+
+    /// [`Store::intake_unfinished`].
+    pub async fn intake_unfinished(&self) -> Result<Vec<RequestRecord>, JournalError> {
+        self.call(|s| s.intake_unfinished()).await
     }
 }

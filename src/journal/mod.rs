@@ -10,6 +10,8 @@
 //! - `cooldowns`: when a `(rule, key)` may run again.
 //! - `uploads`: SHA-1 of artwork bytes already sent, per item and kind.
 //! - `watermarks`: named resume points for the listener.
+//! - `intake_requests`, `intake_items`: what the HTTP intake accepted and
+//!   where each path is on its way into Plex.
 //!
 //! [`Store`] is the synchronous API (CLI, tests); [`Journal`] is the async
 //! handle the daemon uses, and the engine's `RunStore` (`run_store.rs`). Delivery is at-least-once: a run that was running
@@ -18,6 +20,7 @@
 mod cooldown;
 mod error;
 mod handle;
+mod intake;
 mod record;
 mod run_store;
 mod runs;
@@ -28,6 +31,9 @@ mod watermark;
 
 pub use error::JournalError;
 pub use handle::Journal;
+pub use intake::{
+    ItemRecord, ItemState, ItemUpdate, NewItem, NewRequest, RequestRecord, RequestState,
+};
 pub use record::{RunRecord, RunState};
 pub use runs::{Finish, QueueDepth};
 pub use store::{FILE_NAME, Store};

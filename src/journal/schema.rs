@@ -49,6 +49,33 @@ const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     ) WITHOUT ROWID;
     ",
+    // 2: the HTTP intake's requests and their items.
+    "
+    CREATE TABLE intake_requests (
+        id          TEXT    PRIMARY KEY,
+        source      TEXT    NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN ('queued', 'working', 'done',
+                        'partial', 'failed')),
+        callback    TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX intake_requests_by_state ON intake_requests (state, created_at);
+
+    CREATE TABLE intake_items (
+        request_id  TEXT    NOT NULL REFERENCES intake_requests (id),
+        idx         INTEGER NOT NULL,
+        path        TEXT    NOT NULL,
+        spec        TEXT    NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN ('queued', 'scanning', 'in_plex',
+                        'applying', 'done', 'absent', 'failed')),
+        rating_key  TEXT,
+        detail      TEXT,
+        scans       INTEGER NOT NULL DEFAULT 0,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (request_id, idx)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this binary writes.

@@ -38,6 +38,8 @@ mod event_self_cause;
 mod explain;
 mod health;
 mod install;
+mod intake;
+mod intake_restart;
 mod journal;
 mod listener;
 mod listener_burst;
