@@ -122,14 +122,16 @@ async fn a_server_that_accepts_and_drops_does_not_cause_a_tight_loop() {
         connects.push(hs.at - start);
     }
     // Ceilings 1, 2, 4, 8, 16, then 30 s: about a dozen attempts in five
-    // minutes, never hundreds.
+    // minutes, never hundreds. Full jitter waits 15 s on average under the
+    // 30 s cap, so three minutes hold ~12 attempts and sometimes 16-20 by
+    // chance alone; a tight loop would make hundreds.
     assert!(connects.len() >= 5, "{connects:?}");
     assert!(connects.len() <= 60, "{} connects in 5 min", connects.len());
     let late = connects
         .iter()
         .filter(|t| **t >= Duration::from_secs(120))
         .count();
-    assert!(late <= 15, "after two minutes the cap (30 s) rules: {late}");
+    assert!(late <= 30, "after two minutes the cap (30 s) rules: {late}");
 }
 
 #[tokio::test(start_paused = true)]
