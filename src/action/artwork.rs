@@ -39,6 +39,14 @@ async fn from_url(call: &Call<'_>, id: &str, kind: ImageKind, url: &str) -> Step
     if !ok {
         return Err(ActionOutcome::refused(format!("`{url}` is not an http(s) URL")).into());
     }
+    // A dry run (and `test`, `explain`) fetches nothing from the network.
+    if !call.dry_run()
+        && let Err(why) = check_image_url(url).await
+    {
+        return Err(
+            ActionOutcome::refused(format!("{url} {why}; nothing was uploaded or locked")).into(),
+        );
+    }
     let now = current::fetch(call, id).await?;
     let (section, media) = now.section_and_type()?;
     call.touch_item(id);
@@ -46,6 +54,41 @@ async fn from_url(call: &Call<'_>, id: &str, kind: ImageKind, url: &str) -> Step
     call.send(&request::upload_image_url(id, kind, url)).await?;
     lock(call, id, kind, &section, media).await?;
     Ok(format!("{} fetched from URL, locked", kind.singular()))
+}
+
+/// Plex fetches a URL itself and says nothing when that fails: the upload
+/// "succeeds", and the lock that follows pins the old image. So the URL is
+/// asked first, from here: it must answer 2xx with an image (or an
+/// unspecified) content type. The reason it is refused otherwise, to be
+/// said after the URL. Shared by the `poster`/`art` commands and the rule
+/// actions.
+pub async fn check_image_url(url: &str) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("cannot be fetched: {e}"))?;
+    let answer = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("cannot be fetched ({})", e.without_url()))?;
+    let status = answer.status();
+    if !status.is_success() {
+        return Err(format!("answered {status}"));
+    }
+    let content_type = answer
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !content_type.is_empty()
+        && !content_type.starts_with("image/")
+        && !content_type.starts_with("application/octet-stream")
+    {
+        return Err(format!("is not an image (Content-Type: {content_type})"));
+    }
+    Ok(())
 }
 
 async fn from_file(

@@ -49,6 +49,7 @@ mod sequence;
 mod tags;
 mod webhook;
 
+pub use artwork::check_image_url;
 pub use files::{ArtworkFiles, DiskFiles, FakeFiles, FileRefusal};
 pub use outcome::ActionOutcome;
 pub use plan::{Canned, Recorder};

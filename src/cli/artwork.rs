@@ -37,7 +37,14 @@ pub(crate) async fn run(ctx: &Context, args: ArtworkArgs, kind: ImageKind) -> Re
     let is_url =
         url::Url::parse(&args.source).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
     let local = if is_url {
-        check_image_url(&args.source).await?;
+        crate::action::check_image_url(&args.source)
+            .await
+            .map_err(|why| {
+                CliError::Action(format!(
+                    "{} {why}; nothing was uploaded or locked",
+                    args.source
+                ))
+            })?;
         None
     } else {
         Some(read_image(&PathBuf::from(&args.source)).await?)
@@ -98,43 +105,6 @@ pub(crate) async fn run(ctx: &Context, args: ArtworkArgs, kind: ImageKind) -> Re
             "Asked Plex to fetch the {what} for item {} from the URL{lock}.",
             args.id
         ),
-    }
-    Ok(())
-}
-
-/// Plex fetches a URL itself and says nothing when that fails: the upload
-/// "succeeds", and the lock that follows pins the old image. So the URL is
-/// asked first, from here: it must answer 2xx with an image (or an
-/// unspecified) content type. Nothing is sent to Plex otherwise.
-async fn check_image_url(source: &str) -> Result<(), CliError> {
-    let fail =
-        |why: String| CliError::Action(format!("{source} {why}; nothing was uploaded or locked"));
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(|e| fail(format!("cannot be fetched: {e}")))?;
-    let answer = client
-        .get(source)
-        .send()
-        .await
-        .map_err(|e| fail(format!("cannot be fetched ({})", e.without_url())))?;
-    let status = answer.status();
-    if !status.is_success() {
-        return Err(fail(format!("answered {status}")));
-    }
-    let content_type = answer
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if !content_type.is_empty()
-        && !content_type.starts_with("image/")
-        && !content_type.starts_with("application/octet-stream")
-    {
-        return Err(fail(format!(
-            "is not an image (Content-Type: {content_type})"
-        )));
     }
     Ok(())
 }

@@ -244,7 +244,9 @@ async fn a_missing_file_is_skipped_or_failed_as_the_rule_says() {
 async fn a_url_upload_passes_the_url_and_locks() {
     let r = rig().await;
     let id = r.id(ARRIVAL);
-    let url = "https://image.tmdb.org/t/p/original/x y&z.jpg";
+    let host = crate::support::image_host::start().await;
+    let url = format!("{host}/t/p/original/x%20y&z.jpg");
+    let url = url.as_str();
     let action = ResolvedAction::Upload {
         item: id.clone(),
         image: ImageKind::Poster,
@@ -275,6 +277,23 @@ async fn a_url_upload_passes_the_url_and_locks() {
     };
     let out = r.exec.execute(&bad, &r.ctx(&id)).await;
     assert!(refused(&out, "not an http"), "{out:?}");
+}
+
+#[tokio::test]
+async fn a_url_that_answers_404_is_refused_before_plex_is_asked_and_nothing_is_locked() {
+    let r = rig().await;
+    let id = r.id(ARRIVAL);
+    let host = crate::support::image_host::start().await;
+    let action = ResolvedAction::Upload {
+        item: id.clone(),
+        image: ImageKind::Poster,
+        source: ImageSource::Url(format!("{host}/missing.jpg")),
+        if_missing: IfMissing::Skip,
+    };
+    r.sim.clear_requests();
+    let out = r.exec.execute(&action, &r.ctx(&id)).await;
+    assert!(refused(&out, "answered 404"), "{out:?}");
+    assert!(writes(&r.sim).is_empty(), "{:#?}", writes(&r.sim));
 }
 
 /// The executors take `artwork_roots` from the config as it is: unset, the
