@@ -3,8 +3,10 @@
 
 Reads every `.rs` file under src/, takes each `crate::NAME` path in code (not in
 comments) as an edge from the file's top-level module to NAME, and prints the
-edges. Exits 1 when two top-level modules reach each other (a cycle), naming
-the files that make each edge, so a lower layer reaching up is caught in CI.
+edges. Exits 1 when two top-level modules reach each other (a cycle), or when a
+module imports one listed after it in the layer map at the top of src/lib.rs
+(`//! - [`name`]: …`), naming the files that make each edge, so a lower layer
+reaching up is caught in CI.
 
 Usage: ci/module-graph.py [SRC_DIR]   (default: src)
 """
@@ -80,9 +82,28 @@ def cycles(edges):
     return found
 
 
+def layer_order(root):
+    """The modules in the order the `# Layout` map of lib.rs lists them."""
+    with open(os.path.join(root, "lib.rs"), encoding="utf-8") as f:
+        return re.findall(r"^//! - \[`(\w+)`\]", f.read(), re.M)
+
+
+def upward(edges, order):
+    """Edges to a module the layer map lists after (above) the importer."""
+    rank = {name: i for i, name in enumerate(order)}
+    found = []
+    for a in sorted(edges):
+        for b in sorted(edges[a]):
+            if a in rank and b in rank and rank[b] > rank[a]:
+                found.append((a, b))
+    return found
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "src"
     edges = edges_of(root)
+    order = layer_order(root)
+    missing = sorted((set(edges) | {t for e in edges.values() for t in e}) - set(order))
     for module in sorted(edges):
         print(f"{module} -> {', '.join(sorted(edges[module]))}")
     bad = cycles(edges)
@@ -93,9 +114,15 @@ def main():
                 if b in edges.get(a, {}):
                     files = ", ".join(sorted(edges[a][b])[:5])
                     print(f"  {a} -> {b}: {files}", file=sys.stderr)
-    if bad:
+    for module in missing:
+        print(f"NOT IN THE LAYER MAP: {module} (add it to `# Layout` in lib.rs)", file=sys.stderr)
+    up = upward(edges, order)
+    for a, b in up:
+        files = ", ".join(sorted(edges[a][b])[:5])
+        print(f"UPWARD: {a} -> {b} ({b} is listed after {a} in lib.rs): {files}", file=sys.stderr)
+    if bad or up or missing:
         sys.exit(1)
-    print("no cycle between top-level modules")
+    print("no cycle between top-level modules; every import goes down the layer map")
 
 
 if __name__ == "__main__":

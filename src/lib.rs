@@ -15,9 +15,6 @@
 //! - [`config`]: the TOML config file, parsed and validated.
 //! - [`event`]: raw notifications → normalized events, the contract rules are
 //!   written against (playback sessions, items, activities, loop guard).
-//! - [`source`]: where work comes from — the notification stream that never
-//!   gives up, reconciling after every reconnect; and the HTTP intake
-//!   (Metarr sync, *arr and Plex webhooks, autoscan triggers).
 //! - [`rules`]: rule files — load, check, compile, and match events to the
 //!   actions they call for; hot reload.
 //! - [`engine`]: flow control per rule and key (debounce, delay, cooldown,
@@ -32,12 +29,17 @@
 //!   loop-guard registration, dry runs and plans; and the one run sequencing
 //!   and retry policy ([`action::Sequencer`]), for the daemon and for
 //!   `explain`/`test` alike.
+//! - [`source`]: where work comes from, on top of the pipeline it feeds —
+//!   the notification stream that never gives up (a coalescing backlog,
+//!   reconciling after every reconnect, an event-stream fallback); and the
+//!   HTTP intake (Metarr sync, *arr and Plex webhooks, autoscan triggers),
+//!   which journals each request and carries it out through the executor.
 //! - [`daemon`]: `metarr-plex run`, wiring only: sources → rules → engine →
 //!   actions, with drain and reload.
-//! - [`tools`]: beside the daemon — the rule test runner and `explain`'s
-//!   planner, the demo, login.
 //! - [`sim`]: a Plex Media Server simulator on loopback, for tests, the demo
 //!   and `metarr-plex sim`.
+//! - [`tools`]: beside the daemon — the rule test runner and `explain`'s
+//!   planner, the demo, login.
 //! - [`cli`]: the command line; `main.rs` only calls it.
 
 #![forbid(unsafe_code)]
