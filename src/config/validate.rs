@@ -656,15 +656,15 @@ requests_per_second = 20
     fn a_server_url_carrying_a_secret_is_refused_without_showing_it() {
         for (text, says) in [
             (
-                "[server]\nurl = \"http://10.0.0.2:32400/?X-Plex-Token=zz-SECRET-99\"\n",
+                "[server]\nurl = \"http://10.0.0.2:32400/?X-Plex-Token=zz-SECRET.99\"\n",
                 "must not have a query",
             ),
             (
-                "[server]\nurl = \"http://bob:zz-SECRET-99@10.0.0.2:32400\"\n",
+                "[server]\nurl = \"http://bob:zz-SECRET.99@10.0.0.2:32400\"\n",
                 "user name or password",
             ),
             (
-                "[server]\nurl = \"http://zz-SECRET-99@10.0.0.2:32400\"\n",
+                "[server]\nurl = \"http://zz-SECRET.99@10.0.0.2:32400\"\n",
                 "user name or password",
             ),
         ] {
