@@ -107,16 +107,14 @@ impl Items {
             if !self.added.insert(i.id.clone()) {
                 continue;
             }
-            let mut e = stamp.event(EventName::ItemAdded);
-            e.section = Some(stamp.section(&i.section_id));
-            e.item = Some(ItemRef {
-                id: i.id.clone(),
-                kind: i.kind.clone(),
-                title: i.title.clone(),
-                parent_id: None,
-                grandparent_id: None,
-            });
-            out.push(e);
+            out.push(listed_item_event(
+                stamp,
+                EventName::ItemAdded,
+                &i.section_id,
+                &i.id,
+                &i.kind,
+                &i.title,
+            ));
         }
         (out, mark)
     }
@@ -140,17 +138,37 @@ impl Items {
             }
             self.ready.insert(i.id.clone(), Some(i.updated_at));
             self.caught_up.insert(i.id.clone(), i.updated_at);
-            let mut e = stamp.event(EventName::ItemReady);
-            e.section = Some(stamp.section(&i.section_id));
-            e.item = Some(ItemRef {
-                id: i.id.clone(),
-                kind: i.kind.clone(),
-                title: i.title.clone(),
-                parent_id: None,
-                grandparent_id: None,
-            });
-            out.push(e);
+            out.push(listed_item_event(
+                stamp,
+                EventName::ItemReady,
+                &i.section_id,
+                &i.id,
+                &i.kind,
+                &i.title,
+            ));
         }
         out
     }
+}
+
+/// An event about an item a REST listing returned during a catch-up: what
+/// the listing says of it, no parents (listings of leaves do not need them).
+fn listed_item_event(
+    stamp: &Stamp<'_>,
+    name: EventName,
+    section_id: &str,
+    id: &str,
+    kind: &Option<String>,
+    title: &Option<String>,
+) -> Event {
+    let mut e = stamp.event(name);
+    e.section = Some(stamp.section(section_id));
+    e.item = Some(ItemRef {
+        id: id.to_owned(),
+        kind: kind.clone(),
+        title: title.clone(),
+        parent_id: None,
+        grandparent_id: None,
+    });
+    e
 }
