@@ -172,7 +172,9 @@ impl Sequencer {
             .sequence(actions, before.next, ctx, Mode::Live)
             .await;
         let end = self.policy.decide(attempt, &ran, before.any_done);
-        if matches!(end, RunEnd::Retry { .. }) {
+        // A dead letter keeps its place too: `queue retry`, or an attempt
+        // the daemon does not count (Plex was down), resumes where it failed.
+        if matches!(end, RunEnd::Retry { .. } | RunEnd::Dead { .. }) {
             let now = Progress {
                 next: ran.resume_at(),
                 any_done: before.any_done || ran.any_done(),

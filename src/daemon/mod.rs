@@ -44,13 +44,16 @@ use crate::engine::{Clock, Command, Driver, EngineHandle, Flow};
 use crate::event::{Normalizer, NormalizerConfig, SelfCauses};
 use crate::journal::Journal;
 use crate::plex::PlexClient;
+use crate::plex::reachability::{Down, Reachability, ReachabilitySender};
 use crate::rules::{RuleSet, RuleStore, RuleWatch, load_dir, load_sources};
 use crate::service::Service;
 use crate::service::health::HealthSettings;
 use crate::service::metrics::Metrics;
 use crate::service::sd_notify::Notifier;
 use crate::source::intake::{BoundIntake, Intake, IntakeDeps};
-use crate::source::listener::{Listener, ListenerConfig, NormalizedPipeline, backlog};
+use crate::source::listener::{
+    ConnectionState, Listener, ListenerConfig, NormalizedPipeline, backlog,
+};
 
 /// How long [`Daemon::stop`] lets in-flight runs finish before it persists
 /// them as they are (they run again after the restart).
@@ -164,6 +167,7 @@ impl Daemon {
         let self_causes = SelfCauses::new();
         let chains = chain::Chains::default();
         let drain = CancellationToken::new();
+        let (reachable, reachability) = Reachability::channel();
         let executor = executor(&opts, &journal, &self_causes, &metrics);
         let run_loop = run_loop::RunLoop {
             sequencer: Arc::new(Sequencer::new(executor.clone(), RetryPolicy::default())),
@@ -171,11 +175,12 @@ impl Daemon {
             metrics: metrics.clone(),
             dry_run: opts.dry_run,
             chains: chains.clone(),
+            reachability: reachability.clone(),
         };
         let run_loop = tokio::spawn(run_loop.run(engine.commands, drain.clone()));
         let (intake_events, other_events) = mpsc::channel(INTAKE_EVENTS);
         let intake = start_intake(&opts, &journal, executor, intake_events).await?;
-        let listener = build_listener(&opts, &journal, self_causes, &service).await?;
+        let listener = build_listener(&opts, &journal, self_causes, &service, reachable).await?;
         let (events_tx, events_rx) = backlog::channel(backlog::DEFAULT_LIMIT);
         let stop_listener = CancellationToken::new();
         tracing::info!(url = %listener.url(), "Listening to Plex notifications.");
@@ -420,6 +425,7 @@ async fn build_listener(
     journal: &Journal,
     self_causes: SelfCauses,
     service: &Service,
+    reachable: ReachabilitySender,
 ) -> Result<Listener, StartError> {
     let mut config = match &opts.listener {
         Some(c) => c.clone(),
@@ -442,7 +448,30 @@ async fn build_listener(
         state.service_status(&server_url)
     });
     follow_connection_gauge(&listener, opts.client.base_url().clone(), &service.metrics);
+    follow_reachability(&listener, reachable);
     Ok(listener)
+}
+
+/// Tells the work that sends requests whether Plex can be asked, from the
+/// listener's state: a failed connection or a refused token holds it; the
+/// first attempt and a stopped listener do not (nothing says Plex is down).
+fn follow_reachability(listener: &Listener, reachable: ReachabilitySender) {
+    let mut states = listener.state();
+    tokio::spawn(async move {
+        loop {
+            match &*states.borrow_and_update() {
+                ConnectionState::Reconnecting { .. } => reachable.down(Down::Unreachable),
+                ConnectionState::AuthFailed { .. } => reachable.down(Down::TokenRejected),
+                ConnectionState::Connecting
+                | ConnectionState::Connected { .. }
+                | ConnectionState::Stopped => reachable.up(),
+            }
+            if states.changed().await.is_err() {
+                reachable.up();
+                break;
+            }
+        }
+    });
 }
 
 /// Keeps the connection-state gauge on the listener's state.

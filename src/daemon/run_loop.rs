@@ -15,6 +15,7 @@ use super::chain::Chains;
 use super::work::Work;
 use crate::action::{ActionContext, RunEnd, Sequencer};
 use crate::engine::{Command, EngineHandle, Run, RunId};
+use crate::plex::reachability::Reachability;
 use crate::service::metrics::Metrics;
 
 /// What the loop needs besides the commands.
@@ -30,6 +31,8 @@ pub(crate) struct RunLoop {
     /// The chain depth of the last run per item and section, so an event
     /// our action caused knows how deep the chain is.
     pub chains: Chains,
+    /// Whether Plex can be asked: an attempt waits while it cannot.
+    pub reachability: Reachability,
 }
 
 impl RunLoop {
@@ -96,7 +99,7 @@ impl RunLoop {
         };
         let started = Instant::now();
         let end = tokio::select! {
-            end = self.sequencer.attempt(run.attempt, &work.actions, &ctx) => end,
+            end = self.attempt_while_reachable(&run, &ctx) => end,
             () = cancel.cancelled() => {
                 self.sequencer.forget(id);
                 tracing::info!(rule = %run.rule, run = %id, "Run cancelled (mode = restart).");
@@ -108,6 +111,30 @@ impl RunLoop {
             tracing::warn!(run = %id, error = %e, "Could not report a run's end to the engine.");
         }
         id
+    }
+
+    /// One attempt, made only while Plex can be asked. An attempt that
+    /// failed because Plex went away (the stream says it is down by the time
+    /// the failure is in) did not test the run, so it is not spent: the run
+    /// waits for Plex and tries again from the action that failed.
+    async fn attempt_while_reachable(&self, run: &Run<Work>, ctx: &ActionContext) -> RunEnd {
+        loop {
+            if let Some(why) = self.reachability.down() {
+                tracing::info!(rule = %run.rule, run = %run.run_id, plex = why.label(), "Plex cannot be asked; the run waits for it.");
+                self.reachability.wait_up().await;
+            }
+            let end = self
+                .sequencer
+                .attempt(run.attempt, &run.payload.actions, ctx)
+                .await;
+            let transient = matches!(end, RunEnd::Retry { .. } | RunEnd::Dead { .. });
+            match self.reachability.down() {
+                Some(why) if transient => {
+                    tracing::info!(rule = %run.rule, run = %run.run_id, plex = why.label(), "The attempt failed while Plex was down; it is not counted.");
+                }
+                _ => return end,
+            }
+        }
     }
 
     /// One line per attempt (each action has its own, from the executor),

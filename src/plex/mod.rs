@@ -14,6 +14,7 @@
 //!   client and the notification stream.
 //! - [`pathmap`]: local ↔ Plex path translation and section lookup.
 //! - [`backoff`]: full-jitter exponential backoff for every retry loop.
+//! - [`reachability`]: whether Plex can be asked now; work waits on it.
 
 pub mod backoff;
 pub mod client;
@@ -24,6 +25,7 @@ pub mod id;
 pub mod model;
 pub mod notification;
 pub mod pathmap;
+pub mod reachability;
 pub mod request;
 pub mod scan;
 
