@@ -49,7 +49,10 @@ impl Dispatcher {
             .item
             .as_ref()
             .is_some_and(|i| self.pending.holds(&i.id));
-        if !held && rules.candidates(&event).next().is_none() && rules.cancelled_by(&event).next().is_none() {
+        if !held
+            && rules.candidates(&event).next().is_none()
+            && rules.cancelled_by(&event).next().is_none()
+        {
             tracing::debug!(event = %event.id, name = %event.name, "Event matches no rule.");
             return Ok(());
         }

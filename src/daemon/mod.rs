@@ -194,8 +194,12 @@ impl Daemon {
             metrics: metrics.clone(),
         };
         let facts = facts::CachedFacts::new(opts.client.clone());
-        let (pending, worker) =
-            pending::channel(interpreter.clone(), facts.clone(), journal.clone(), reachability);
+        let (pending, worker) = pending::channel(
+            interpreter.clone(),
+            facts.clone(),
+            journal.clone(),
+            reachability,
+        );
         let dispatcher = dispatch::Dispatcher {
             interpreter,
             engine: engine.handle,
@@ -556,7 +560,9 @@ async fn dispatch_events(
     drop(dispatcher);
     match worker.await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "The engine stopped while events waited for their item's metadata; they are replayed at the next start."),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "The engine stopped while events waited for their item's metadata; they are replayed at the next start.")
+        }
         Err(e) => tracing::error!(error = %e, "The facts worker failed."),
     }
 }

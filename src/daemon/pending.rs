@@ -296,7 +296,11 @@ impl FactsWorker {
     /// One read, waiting first while Plex is known to be down.
     async fn read(&self, ids: &[String], backoff: &mut Backoff) -> Result<Read, ReadError> {
         if let Some(down) = self.reachability.down() {
-            tracing::info!(items = ids.len(), plex = down.label(), "Plex cannot be asked; the items' metadata is read when it is back.");
+            tracing::info!(
+                items = ids.len(),
+                plex = down.label(),
+                "Plex cannot be asked; the items' metadata is read when it is back."
+            );
         }
         self.reachability.wait_up().await;
         let asked: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -34,10 +34,10 @@ mod watermark;
 
 pub use error::JournalError;
 pub use handle::Journal;
-pub use pending::PendingId;
 pub use intake::{
     ItemRecord, ItemState, ItemUpdate, NewItem, NewRequest, RequestRecord, RequestState,
 };
+pub use pending::PendingId;
 pub use record::{RunRecord, RunState};
 pub use runs::{Finish, QueueDepth};
 pub use store::{FILE_NAME, Store};

@@ -38,8 +38,11 @@ pub fn item(id: &str) -> PlexRequest {
 /// path segment joined by commas; an id holding a comma cannot be asked
 /// this way (see [`crate::plex::PlexClient::items`]).
 pub fn items(ids: &[&str]) -> PlexRequest {
-    PlexRequest::new(Method::GET, ["library".to_owned(), "metadata".to_owned(), ids.join(",")])
-        .with_query("includeGuids", "1")
+    PlexRequest::new(
+        Method::GET,
+        ["library".to_owned(), "metadata".to_owned(), ids.join(",")],
+    )
+    .with_query("includeGuids", "1")
 }
 
 /// `GET /library/metadata/{id}/children`: seasons of a show, episodes of a
