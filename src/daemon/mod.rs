@@ -5,6 +5,9 @@
 //! (one attempt per started run through [`crate::action::Sequencer`]:
 //! actions in order, retries, dead letters) → Plex.
 //!
+//! - [`pending`]: journal first, then interpret — events whose rules need
+//!   item facts wait in the journal for the facts worker's batched reads
+//!   ([`facts`]); [`interpret`] turns an event and its facts into triggers.
 //! - [`work`]: the payload each run carries through the journal.
 //! - [`chain`]: chain depth, the loop guard's last line.
 //! - [`lock`]: one daemon per state dir.

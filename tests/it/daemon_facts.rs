@@ -211,6 +211,13 @@ async fn with_30_percent_of_answers_failing_every_new_movie_is_refreshed_once() 
     rig.start().await;
     rig.scan_movies().await;
     let expected = created(&rig, &before);
+    // The first read of the new movies' facts surely meets a 429; then
+    // chaos on every REST answer.
+    rig.sim.inject(RestFault::TooManyRequests {
+        retry_after_secs: 2,
+        times: 1,
+        path_prefix: Some("/library/metadata/".into()),
+    });
     rig.sim.inject(RestFault::Chaos {
         percent: 30,
         codes: vec![429, 500],
@@ -218,6 +225,22 @@ async fn with_30_percent_of_answers_failing_every_new_movie_is_refreshed_once() 
         seed: 11,
     });
     let per_key = settled_runs(&rig, "refresh-new", &expected).await;
+    // The read that met the 429 was asked again, no sooner than Plex said.
+    let reads: Vec<_> = rig
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/library/metadata/"))
+        .collect();
+    let pushed_back = reads
+        .iter()
+        .position(|r| r.status == 429)
+        .expect("a read met the 429");
+    let again = &reads[pushed_back + 1];
+    assert!(
+        again.received_at - reads[pushed_back].received_at >= Duration::from_secs(1),
+        "asked again before Retry-After"
+    );
     rig.sim.inject(chaos(0));
     assert!(per_key.values().all(|n| *n == 1), "{per_key:?}");
     assert_each_refreshed_once(&rig, &expected);
@@ -265,9 +288,17 @@ async fn a_5_second_plex_restart_in_the_middle_of_a_scan_loses_no_movie() {
 
 /// Events kept in the journal when the daemon stopped (Plex was down, so
 /// their facts could not be read) are interpreted after the next start.
+/// The rule settles and cools down per item as the shipped ones do: the
+/// catch-up after a restart announces again what was added since its last
+/// watermark, and the replayed events meet those announcements.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_waiting_for_facts_at_a_stop_are_replayed_at_the_next_start() {
-    let rules = one_rule("refresh-new", REFRESH);
+    let rule = REFRESH.replace(
+        "mode = \"queued\"\n",
+        "mode = \"queued\"\ndebounce = \"500ms\"\ncooldown = \"1h\"\n",
+    );
+    assert_ne!(rule, REFRESH);
+    let rules = one_rule("refresh-new", &rule);
     let mut rig = rig_with(rules.path(), Duration::from_millis(300)).await;
     let before = new_movies(&rig, "Replay Movie", 3);
     rig.start().await;
@@ -287,6 +318,9 @@ async fn events_waiting_for_facts_at_a_stop_are_replayed_at_the_next_start() {
     // Plex answers again; the next start replays what was kept.
     rig.sim.inject(chaos(0));
     rig.start().await;
+    assert!(crate::log_capture::logged_anywhere(
+        "Replaying events kept in the journal"
+    ));
     let per_key = settled_runs(&rig, "refresh-new", &expected).await;
     assert!(per_key.values().all(|n| *n == 1), "{per_key:?}");
     assert_each_refreshed_once(&rig, &expected);
