@@ -24,6 +24,7 @@ mod daemon;
 mod daemon_detect;
 mod daemon_facts;
 mod daemon_harness;
+mod daemon_outage;
 mod demo;
 mod engine;
 mod engine_driver;
