@@ -114,25 +114,26 @@ async fn until(limit: Duration, what: &str, mut check: impl AsyncFnMut() -> bool
 /// Runs of `rule` by key, once every run in the journal has finished and
 /// no event waits for its facts (the positive signal that nothing more is
 /// coming for what was seen).
-async fn settled_runs(rig: &Rig, rule: &str, keys: &HashSet<String>) -> HashMap<String, usize> {
+async fn settled_runs(
+    rig: &Rig,
+    rule: &str,
+    keys: &HashSet<String>,
+    limit: Duration,
+) -> HashMap<String, usize> {
     let journal = rig.daemon.as_ref().unwrap().journal().clone();
-    until(
-        Duration::from_secs(120),
-        "every key run and settled",
-        async || {
-            let runs = all_runs(rig).await;
-            let finished: HashSet<&str> = runs
+    until(limit, "every key run and settled", async || {
+        let runs = all_runs(rig).await;
+        let finished: HashSet<&str> = runs
+            .iter()
+            .filter(|r| r.rule == rule && r.state == RunState::Done)
+            .map(|r| r.key.as_str())
+            .collect();
+        keys.iter().all(|k| finished.contains(k.as_str()))
+            && runs
                 .iter()
-                .filter(|r| r.rule == rule && r.state == RunState::Done)
-                .map(|r| r.key.as_str())
-                .collect();
-            keys.iter().all(|k| finished.contains(k.as_str()))
-                && runs
-                    .iter()
-                    .all(|r| matches!(r.state, RunState::Done | RunState::Dead))
-                && journal.pending_count().await.unwrap() == 0
-        },
-    )
+                .all(|r| matches!(r.state, RunState::Done | RunState::Dead))
+            && journal.pending_count().await.unwrap() == 0
+    })
     .await;
     let mut per_key = HashMap::new();
     for r in all_runs(rig).await.into_iter().filter(|r| r.rule == rule) {
@@ -164,7 +165,7 @@ async fn a_scan_of_2000_new_movies_reaches_a_metadata_rule_exactly_once_in_few_r
     rig.scan_movies().await;
     let expected = created(&rig, &before);
     assert!(expected.len() >= 2_000);
-    let per_key = settled_runs(&rig, "probe", &expected).await;
+    let per_key = settled_runs(&rig, "probe", &expected, Duration::from_secs(120)).await;
     let wrong: Vec<_> = per_key
         .iter()
         .filter(|(k, n)| **n != 1 || !expected.contains(*k))
@@ -224,7 +225,9 @@ async fn with_30_percent_of_answers_failing_every_new_movie_is_refreshed_once() 
         retry_after_secs: 1,
         seed: 11,
     });
-    let per_key = settled_runs(&rig, "refresh-new", &expected).await;
+    // A write that meets a 429 waits out the run's pushback (tens of
+    // seconds, see action::RetryPolicy): minutes, not a dead letter.
+    let per_key = settled_runs(&rig, "refresh-new", &expected, Duration::from_secs(420)).await;
     // The read that met the 429 was asked again, no sooner than Plex said.
     let reads: Vec<_> = rig
         .sim
@@ -279,7 +282,7 @@ async fn a_5_second_plex_restart_in_the_middle_of_a_scan_loses_no_movie() {
     rig.sim.inject(RestFault::Refuse {
         duration: Duration::from_secs(5),
     });
-    let per_key = settled_runs(&rig, "refresh-new", &expected).await;
+    let per_key = settled_runs(&rig, "refresh-new", &expected, Duration::from_secs(120)).await;
     assert!(per_key.values().all(|n| *n == 1), "{per_key:?}");
     assert_each_refreshed_once(&rig, &expected);
     assert_eq!(rig.runs("refresh-new", "dead"), 0.0);
@@ -321,7 +324,7 @@ async fn events_waiting_for_facts_at_a_stop_are_replayed_at_the_next_start() {
     assert!(crate::log_capture::logged_anywhere(
         "Replaying events kept in the journal"
     ));
-    let per_key = settled_runs(&rig, "refresh-new", &expected).await;
+    let per_key = settled_runs(&rig, "refresh-new", &expected, Duration::from_secs(120)).await;
     assert!(per_key.values().all(|n| *n == 1), "{per_key:?}");
     assert_each_refreshed_once(&rig, &expected);
     rig.stop().await;
