@@ -188,15 +188,16 @@ impl FactsWorker {
                         tracing::warn!(items = wanted.len(), error = %why, "Plex sent an unreadable answer for a batch of items; reading them in smaller batches.");
                         continue;
                     }
-                    Err(ReadError::Later(_)) if !open => {
-                        tracing::info!(
-                            pending = queue.len(),
-                            "Stopping with events waiting for their item's metadata; they are replayed at the next start."
-                        );
-                        return Ok(());
-                    }
                     Err(ReadError::Later(wait)) => {
-                        open = self.pause(&mut queue, wait).await;
+                        // A stopping daemon does not wait out a backoff:
+                        // the rows are in the journal for the next start.
+                        if !open || !self.pause(&mut queue, wait).await {
+                            tracing::info!(
+                                pending = queue.len(),
+                                "Stopping with events waiting for their item's metadata; they are replayed at the next start."
+                            );
+                            return Ok(());
+                        }
                         continue;
                     }
                 }
