@@ -23,12 +23,15 @@ pub(crate) const BATCH: usize = 50;
 /// Facts as read, by item id: `None` for an item Plex does not have.
 pub(crate) type Read = HashMap<String, Option<ItemFacts>>;
 
+/// Read facts by item id, with when they were read.
+type Cache = HashMap<String, (Instant, Option<ItemFacts>)>;
+
 /// The client with a short cache; clones share the cache, so the
 /// dispatcher can forget what our own actions changed.
 #[derive(Clone)]
 pub(crate) struct CachedFacts {
     client: PlexClient,
-    cache: Arc<Mutex<HashMap<String, (Instant, Option<ItemFacts>)>>>,
+    cache: Arc<Mutex<Cache>>,
 }
 
 impl CachedFacts {

@@ -150,7 +150,9 @@ mod tests {
             )
             .unwrap();
         let good = event("3");
-        store.pending_add(&[good.clone()], Millis(1)).unwrap();
+        store
+            .pending_add(std::slice::from_ref(&good), Millis(1))
+            .unwrap();
         let back = store.pending_all().unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].1, good);
