@@ -668,7 +668,7 @@ reads_per_second = 200
     #[test]
     fn a_read_budget_out_of_range_names_the_key_and_the_range() {
         let (line, _) = first_error("[plex]\nreads_per_second = 0\n");
-        assert!(line.starts_with("config.toml: line 2, column"), "{line}");
+        assert!(line.starts_with("config.toml:2:20: "), "{line}");
         assert!(
             line.contains("`plex.reads_per_second` must be between 1 and 1000"),
             "{line}"
