@@ -60,6 +60,8 @@ async fn bench(count: usize) {
     let rules = dir.path().join("rules");
     std::fs::create_dir_all(&rules).expect("rules dir");
     std::fs::write(rules.join("probe.toml"), PROBE).expect("rule");
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).expect("state dir");
     let text = format!(
         "[server]\nurl = \"{}\"\ntoken = \"{}\"\n",
         sim.url(),
@@ -78,7 +80,7 @@ async fn bench(count: usize) {
     let daemon = Daemon::start(Options {
         config: config.clone(),
         client: client.clone(),
-        state_dir: dir.path().join("state"),
+        state_dir: state,
         rules: RulesSource::Dir(rules),
         dry_run: false,
         notifier: Notifier::default(),
