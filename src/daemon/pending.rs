@@ -407,3 +407,145 @@ enum ReadError {
 fn is_transient(e: &PlexError) -> bool {
     e.is_retryable() || matches!(e, PlexError::InvalidToken)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use arc_swap::ArcSwap;
+    use reqwest::StatusCode;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::daemon::dispatch::Dispatcher;
+    use crate::engine::{Clock, Command, Driver, Flow};
+    use crate::event::ItemRef;
+    use crate::plex::conn::identity::ClientIdentity;
+    use crate::plex::conn::tls::TlsSettings;
+    use crate::plex::conn::token::{Token, TokenSource};
+    use crate::plex::{ClientSettings, PlexClient, PlexRequest, RawResponse};
+    use crate::service::metrics::Metrics;
+
+    /// Plex answers the first read with a 500, then with the item.
+    struct FailsFirst(AtomicUsize);
+
+    impl crate::plex::client::Responder for FailsFirst {
+        fn respond(&self, req: &PlexRequest) -> Option<Result<RawResponse, PlexError>> {
+            assert_eq!(req.path, ["library", "metadata", "7"]);
+            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Some(Err(PlexError::Retryable {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    retry_after: Some(Duration::from_millis(200)),
+                    excerpt: String::new(),
+                }));
+            }
+            let body = r#"{"MediaContainer":{"size":1,"Metadata":[{"ratingKey":"7","type":"movie","title":"Seven","guid":"local://7"}]}}"#;
+            Some(Ok(RawResponse {
+                status: StatusCode::OK,
+                headers: Default::default(),
+                body: body.into(),
+            }))
+        }
+    }
+
+    const READS: &str = r#"description = "reads the item"
+conditions = ['item.guid.startsWith("local://")']
+[[triggers]]
+event = "item.added"
+[[actions]]
+action = "log"
+message = "added"
+"#;
+
+    const PLAIN: &str = r#"description = "reads nothing"
+[[triggers]]
+event = "item.ready"
+[[actions]]
+action = "log"
+message = "ready"
+"#;
+
+    fn event(name: EventName) -> Event {
+        let mut e = Event::new(name);
+        e.item = Some(ItemRef {
+            id: "7".into(),
+            kind: Some("movie".into()),
+            title: None,
+            parent_id: None,
+            grandparent_id: None,
+        });
+        e
+    }
+
+    #[tokio::test]
+    async fn a_later_event_for_an_item_never_overtakes_one_waiting_for_its_facts() {
+        let loaded = crate::rules::load_sources(vec![
+            (PathBuf::from("reads.toml"), READS.into()),
+            (PathBuf::from("plain.toml"), PLAIN.into()),
+        ]);
+        assert!(!loaded.has_errors());
+        let rules = Arc::new(ArcSwap::from_pointee(loaded.rules));
+        let (tx, mut commands) = mpsc::channel(64);
+        let (driver, engine) = Driver::new(Flow::new(), None::<Journal>, Clock::system(), tx);
+        tokio::spawn(driver.run(CancellationToken::new()));
+        let client = PlexClient::new(ClientSettings {
+            base_url: url::Url::parse("http://127.0.0.1:9/").unwrap(),
+            tokens: TokenSource::fixed(Token::new("t").unwrap()),
+            identity: ClientIdentity::new("order-test"),
+            timeout: Duration::from_secs(1),
+            tls: TlsSettings::default(),
+        })
+        .unwrap()
+        .with_responder(Arc::new(FailsFirst(AtomicUsize::new(0))));
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).await.unwrap();
+        let metrics = Metrics::default();
+        let interpreter = Interpreter {
+            rules,
+            engine: engine.clone(),
+            chains: Default::default(),
+            metrics: metrics.clone(),
+        };
+        let facts = CachedFacts::new(client);
+        let (pending, worker) = channel(
+            interpreter.clone(),
+            facts.clone(),
+            journal.clone(),
+            Reachability::assumed(),
+        );
+        let worker = tokio::spawn(worker.run());
+        let mut dispatcher = Dispatcher {
+            interpreter,
+            engine,
+            facts,
+            journal: journal.clone(),
+            pending,
+            metrics,
+            sessions: HashSet::new(),
+        };
+        // Added needs the item's facts (whose first read fails); ready needs
+        // none, and would be decided at once were the item not held.
+        dispatcher
+            .handle(event(EventName::ItemAdded))
+            .await
+            .unwrap();
+        dispatcher
+            .handle(event(EventName::ItemReady))
+            .await
+            .unwrap();
+        let mut started = Vec::new();
+        while started.len() < 2 {
+            match tokio::time::timeout(Duration::from_secs(5), commands.recv()).await {
+                Ok(Some(Command::Start(run))) => started.push(run.rule),
+                Ok(Some(_)) => {}
+                other => panic!("no start: {other:?}"),
+            }
+        }
+        assert_eq!(started, ["reads", "plain"]);
+        drop(dispatcher);
+        worker.await.unwrap().unwrap();
+        assert_eq!(journal.pending_count().await.unwrap(), 0, "rows cleared");
+    }
+}
