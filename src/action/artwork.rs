@@ -98,8 +98,7 @@ async fn from_file(
     file: &str,
     if_missing: IfMissing,
 ) -> Step {
-    let now = current::fetch(call, id).await?;
-    let local = local_path(call, &now.item, file)?;
+    let local = local_path(call, id, file).await?;
     let bytes = load(call, &local).await?;
     let Some(bytes) = bytes else {
         let what = format!("{} does not exist", local.display());
@@ -125,9 +124,12 @@ async fn from_file(
         .into());
     };
     let sha1 = hex_sha1(&bytes);
-    let (section, media) = now.section_and_type()?;
+    // The lock needs only the item's section and type, which nothing
+    // moves: any read of the item will do.
+    let (section, media) = current::placement(call, id).await?.section_and_type()?;
     let key = upload_key(kind, &bytes);
     if already_uploaded(call, id, kind, &sha1).await {
+        let now = current::fetch(call, id).await?;
         // Plex has these bytes. Make sure they are still the selected,
         // locked image (an attempt may have failed after the upload).
         let req = request::list_images(id, kind);
@@ -193,14 +195,13 @@ async fn lock(
 }
 
 /// The local path of `file`: an absolute Plex path is mapped back through
-/// `[[path_map]]` (a path under no mapping is taken as local already); a
-/// relative one is under the item's folder, mapped the same way. A path
-/// with `..` is refused; the roots fence is checked when reading.
-fn local_path(
-    call: &Call<'_>,
-    item: &crate::plex::model::Item,
-    file: &str,
-) -> Result<PathBuf, Stop> {
+/// `[[path_map]]` (a path under no mapping is taken as local already)
+/// without reading the item — most candidates the shipped rules render
+/// (`folder.jpg`, `fanart.jpg`…) do not exist, and finding that out costs
+/// Plex nothing; a relative one is under the item's folder, read from
+/// Plex, mapped the same way. A path with `..` is refused; the roots fence
+/// is checked when reading.
+async fn local_path(call: &Call<'_>, id: &str, file: &str) -> Result<PathBuf, Stop> {
     let path = Path::new(file);
     // No legitimate artwork path climbs; refusing `..` outright also keeps a
     // Plex-side `..` from landing somewhere the mapping did not intend.
@@ -218,6 +219,7 @@ fn local_path(
     if path.is_absolute() {
         return Ok(as_local(path));
     }
+    let item = current::fetch(call, id).await?.item;
     let folder = item
         .files()
         .next()

@@ -44,14 +44,41 @@ impl Current {
     }
 }
 
-/// `GET /library/metadata/{id}`; a missing item is skipped as gone.
+/// The item as Plex has it: the daemon's snapshot while no event said it
+/// changed since it was read, else `GET /library/metadata/{id}`. A missing
+/// item is skipped as gone.
 pub(crate) async fn fetch(call: &Call<'_>, id: &str) -> Result<Current, Stop> {
+    if let Some(raw) = call.snapshots().and_then(|s| s.get(id)) {
+        return typed(raw.as_ref().clone(), &request::item(id));
+    }
+    read(call, id).await
+}
+
+/// The item for its section and type only, which no change moves: any
+/// read of it will do, however old.
+pub(crate) async fn placement(call: &Call<'_>, id: &str) -> Result<Current, Stop> {
+    if let Some(raw) = call.snapshots().and_then(|s| s.last(id)) {
+        return typed(raw.as_ref().clone(), &request::item(id));
+    }
+    read(call, id).await
+}
+
+/// `GET /library/metadata/{id}`, kept as the item's snapshot.
+async fn read(call: &Call<'_>, id: &str) -> Result<Current, Stop> {
     let req = request::item(id);
+    let begun = call.snapshots().map(|s| s.begin(id));
     let resp = call.send(&req).await?;
     let env: Envelope<serde_json::Value> = resp.json(&req.endpoint())?;
     let Some(raw) = env.container.metadata.into_iter().next() else {
         return Err(ActionOutcome::skipped(format!("item {id} is gone")).into());
     };
+    if let (Some(snaps), Some(begun)) = (call.snapshots(), begun) {
+        snaps.offer(id, begun, std::sync::Arc::new(raw.clone()));
+    }
+    typed(raw, &req)
+}
+
+fn typed(raw: serde_json::Value, req: &crate::plex::PlexRequest) -> Result<Current, Stop> {
     let item: Item = serde_json::from_value(raw.clone()).map_err(|e| {
         Stop::Plex(crate::plex::PlexError::BadJson {
             endpoint: req.endpoint(),

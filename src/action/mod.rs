@@ -72,6 +72,7 @@ use crate::journal::Journal;
 use crate::plex::client::{RawResponse, Responder};
 use crate::plex::pathmap::PathMap;
 use crate::plex::scan::ScanOptions;
+use crate::plex::snapshot::ItemSnapshots;
 use crate::plex::{PlexClient, PlexError, PlexRequest};
 use crate::rules::ResolvedAction;
 use crate::service::metrics::Metrics;
@@ -200,6 +201,9 @@ pub(crate) struct Inner {
     uploads: Mutex<HashSet<(String, &'static str, String)>>,
     /// Where action outcomes are counted, once the daemon sets it.
     metrics: OnceLock<Metrics>,
+    /// Items as the daemon last read them, shared with its facts reads;
+    /// unset elsewhere (`explain`, `test`, one-shot commands read afresh).
+    snapshots: OnceLock<ItemSnapshots>,
 }
 
 impl std::fmt::Debug for Executor {
@@ -239,6 +243,7 @@ impl Executor {
                 http,
                 uploads: Mutex::new(HashSet::new()),
                 metrics: OnceLock::new(),
+                snapshots: OnceLock::new(),
             }),
         }
     }
@@ -247,6 +252,13 @@ impl Executor {
     /// only the first call has an effect.
     pub fn count_in(&self, metrics: Metrics) {
         let _ = self.inner.metrics.set(metrics);
+    }
+
+    /// Reads items from `snapshots` while they are current, and drops an
+    /// item's snapshot before changing it; only the first call has an
+    /// effect.
+    pub fn share_snapshots(&self, snapshots: ItemSnapshots) {
+        let _ = self.inner.snapshots.set(snapshots);
     }
 
     /// The settings in use.
@@ -544,8 +556,17 @@ impl<'a> Call<'a> {
         self.exec
     }
 
-    /// About to change item `id`: the loop guard marks its events as ours.
+    /// The daemon's item snapshots, for live attempts.
+    pub(crate) fn snapshots(&self) -> Option<&ItemSnapshots> {
+        self.exec.snapshots.get().filter(|_| !self.dry_run)
+    }
+
+    /// About to change item `id`: the loop guard marks its events as ours,
+    /// and what was read of it is no longer current.
     pub(crate) fn touch_item(&self, id: &str) {
+        if let Some(snaps) = self.snapshots() {
+            snaps.changed(id);
+        }
         if !self.dry_run {
             self.exec
                 .self_causes

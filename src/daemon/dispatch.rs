@@ -39,10 +39,11 @@ impl Dispatcher {
     pub(crate) async fn handle(&mut self, event: Event) -> Result<(), EngineError> {
         self.metrics.event_seen(event.name.as_str());
         self.track_playback(&event).await?;
-        if (event.caused_by_self || event.name == EventName::LibraryRefreshEnded)
-            && let Some(item) = &event.item
-        {
-            self.facts.forget(&item.id);
+        if let Some(item) = &event.item {
+            self.facts.changed(&item.id);
+            if event.caused_by_self || event.name == EventName::LibraryRefreshEnded {
+                self.facts.forget(&item.id);
+            }
         }
         let rules = self.interpreter.rules.load_full();
         let held = event

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::plex::snapshot::ItemSnapshots;
 use crate::plex::{PlexClient, PlexError};
 use crate::rules::ItemFacts;
 
@@ -32,14 +33,23 @@ type Cache = HashMap<String, (Instant, Option<ItemFacts>)>;
 pub(crate) struct CachedFacts {
     client: PlexClient,
     cache: Arc<Mutex<Cache>>,
+    /// What each read leaves for the actions of the rules it fires.
+    snapshots: ItemSnapshots,
 }
 
 impl CachedFacts {
-    pub(crate) fn new(client: PlexClient) -> CachedFacts {
+    pub(crate) fn new(client: PlexClient, snapshots: ItemSnapshots) -> CachedFacts {
         CachedFacts {
             client,
             cache: Arc::default(),
+            snapshots,
         }
+    }
+
+    /// An event about item `id` came in: what was read of it before is no
+    /// longer what the actions may rely on.
+    pub(crate) fn changed(&self, id: &str) {
+        self.snapshots.changed(id);
     }
 
     /// Forgets an item (our own action changed it, or a refresh ended).
@@ -60,12 +70,17 @@ impl CachedFacts {
     /// Reads `ids` (at most [`BATCH`] make sense) in one request; every id
     /// asked is in the answer, `None` when Plex does not have it.
     pub(crate) async fn read(&self, ids: &[&str]) -> Result<Read, PlexError> {
-        let items = self.client.items(ids).await?;
+        let begun: Vec<_> = ids.iter().map(|id| self.snapshots.begin(id)).collect();
+        let items = self.client.items_read(ids).await?;
         let now = Instant::now();
         let mut read: Read = ids.iter().map(|id| ((*id).to_owned(), None)).collect();
-        for item in &items {
+        for (item, raw) in items {
             if let Some(slot) = read.get_mut(&item.rating_key) {
-                *slot = Some(ItemFacts::from_item(item));
+                *slot = Some(ItemFacts::from_item(&item));
+            }
+            if let Some(i) = ids.iter().position(|id| *id == item.rating_key) {
+                self.snapshots
+                    .offer(&item.rating_key, begun[i], Arc::new(raw));
             }
         }
         if let Ok(mut c) = self.cache.lock() {

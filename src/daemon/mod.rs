@@ -50,6 +50,7 @@ use crate::event::{Normalizer, NormalizerConfig, SelfCauses};
 use crate::journal::Journal;
 use crate::plex::PlexClient;
 use crate::plex::reachability::{Down, Reachability, ReachabilitySender};
+use crate::plex::snapshot::ItemSnapshots;
 use crate::rules::{RuleSet, RuleStore, RuleWatch, load_dir, load_sources};
 use crate::service::Service;
 use crate::service::health::HealthSettings;
@@ -173,7 +174,9 @@ impl Daemon {
         let chains = chain::Chains::default();
         let drain = CancellationToken::new();
         let (reachable, reachability) = Reachability::channel();
+        let snapshots = ItemSnapshots::new();
         let executor = executor(&opts, &journal, &self_causes, &metrics);
+        executor.share_snapshots(snapshots.clone());
         let run_loop = run_loop::RunLoop {
             sequencer: Arc::new(Sequencer::new(executor.clone(), RetryPolicy::default())),
             engine: engine.handle.clone(),
@@ -185,7 +188,15 @@ impl Daemon {
         let run_loop = tokio::spawn(run_loop.run(engine.commands, drain.clone()));
         let (intake_events, other_events) = mpsc::channel(INTAKE_EVENTS);
         let intake = start_intake(&opts, &journal, executor, intake_events).await?;
-        let listener = build_listener(&opts, &journal, self_causes, &service, reachable).await?;
+        let listener = build_listener(
+            &opts,
+            &journal,
+            self_causes,
+            &service,
+            reachable,
+            snapshots.clone(),
+        )
+        .await?;
         let (events_tx, events_rx) = backlog::channel(backlog::DEFAULT_LIMIT);
         let stop_listener = CancellationToken::new();
         tracing::info!(url = %listener.url(), "Listening to Plex notifications.");
@@ -196,7 +207,7 @@ impl Daemon {
             chains,
             metrics: metrics.clone(),
         };
-        let facts = facts::CachedFacts::new(opts.client.clone());
+        let facts = facts::CachedFacts::new(opts.client.clone(), snapshots);
         let (pending, worker) = pending::channel(
             interpreter.clone(),
             facts.clone(),
@@ -446,6 +457,7 @@ async fn build_listener(
     self_causes: SelfCauses,
     service: &Service,
     reachable: ReachabilitySender,
+    snapshots: ItemSnapshots,
 ) -> Result<Listener, StartError> {
     let mut config = match &opts.listener {
         Some(c) => c.clone(),
@@ -468,17 +480,24 @@ async fn build_listener(
         state.service_status(&server_url)
     });
     follow_connection_gauge(&listener, opts.client.base_url().clone(), &service.metrics);
-    follow_reachability(&listener, reachable);
+    follow_reachability(&listener, reachable, snapshots);
     Ok(listener)
 }
 
 /// Tells the work that sends requests whether Plex can be asked, from the
 /// listener's state: a failed connection or a refused token holds it; the
 /// first attempt and a stopped listener do not (nothing says Plex is down).
-fn follow_reachability(listener: &Listener, reachable: ReachabilitySender) {
+/// Every change of state also drops the item snapshots: while the stream
+/// was not up, changes may have gone unannounced.
+fn follow_reachability(
+    listener: &Listener,
+    reachable: ReachabilitySender,
+    snapshots: ItemSnapshots,
+) {
     let mut states = listener.state();
     tokio::spawn(async move {
         loop {
+            snapshots.clear();
             match &*states.borrow_and_update() {
                 ConnectionState::Reconnecting { .. } => reachable.down(Down::Unreachable),
                 ConnectionState::AuthFailed { .. } => reachable.down(Down::TokenRejected),

@@ -508,7 +508,7 @@ message = "ready"
             chains: Default::default(),
             metrics: metrics.clone(),
         };
-        let facts = CachedFacts::new(client);
+        let facts = CachedFacts::new(client, crate::plex::snapshot::ItemSnapshots::new());
         let (pending, worker) = channel(
             interpreter.clone(),
             facts.clone(),

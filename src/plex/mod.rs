@@ -15,6 +15,7 @@
 //! - [`pathmap`]: local ↔ Plex path translation and section lookup.
 //! - [`backoff`]: full-jitter exponential backoff for every retry loop.
 //! - [`reachability`]: whether Plex can be asked now; work waits on it.
+//! - [`snapshot`]: items as last read, until an event says they changed.
 
 pub mod backoff;
 pub mod client;
@@ -28,6 +29,7 @@ pub mod pathmap;
 pub mod reachability;
 pub mod request;
 pub mod scan;
+pub mod snapshot;
 
 pub use client::{ClientSettings, PlexClient, RawResponse};
 pub use error::PlexError;

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::{PlexClient, found};
@@ -163,6 +164,22 @@ impl PlexClient {
     /// gone is asked again in halves, so the others are still found. Ids
     /// holding a comma (never a ratingKey) are asked one by one.
     pub async fn items(&self, ids: &[&str]) -> Result<Vec<Item>, PlexError> {
+        Ok(self
+            .items_read(ids)
+            .await?
+            .into_iter()
+            .map(|(item, _)| item)
+            .collect())
+    }
+
+    /// [`PlexClient::items`], each item with its `Metadata` object as Plex
+    /// sent it (its section filled in from the container when it does not
+    /// name one), for callers that keep the read for later
+    /// ([`crate::plex::snapshot`]).
+    pub async fn items_read(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<(Item, serde_json::Value)>, PlexError> {
         let (listable, odd): (Vec<&str>, Vec<&str>) = ids
             .iter()
             .copied()
@@ -174,8 +191,9 @@ impl PlexClient {
             if batch.is_empty() {
                 continue;
             }
-            match self.container::<Item>(&request::items(&batch)).await {
-                Ok(c) => out.extend(c.into_items()),
+            let req = request::items(&batch);
+            match self.container::<serde_json::Value>(&req).await {
+                Ok(c) => out.extend(typed(c, &req)?),
                 Err(e) if e.is_not_found() && batch.len() > 1 => {
                     let (a, b) = batch.split_at(batch.len() / 2);
                     todo.push(b.to_vec());
@@ -186,7 +204,10 @@ impl PlexClient {
             }
         }
         for id in odd {
-            out.extend(self.item(id).await?);
+            let req = request::item(id);
+            if let Some(c) = found(self.container::<serde_json::Value>(&req).await)? {
+                out.extend(typed(c, &req)?);
+            }
         }
         Ok(out)
     }
@@ -337,4 +358,34 @@ mod tests {
         assert!(p.is_last(&page(0, PAGE)), "the server ignored the start");
         assert!(Pager::default().is_last(&[]));
     }
+}
+
+/// A container's `Metadata` objects, each with its section (from the
+/// container when the object does not name one) and its typed form; one
+/// that is not an item makes the answer unexpected, as a typed read would.
+fn typed(
+    c: MediaContainer<serde_json::Value>,
+    req: &crate::plex::PlexRequest,
+) -> Result<Vec<(Item, serde_json::Value)>, PlexError> {
+    let (id, title) = (c.library_section_id, c.library_section_title);
+    c.metadata
+        .into_iter()
+        .map(|mut raw| {
+            if let Some(obj) = raw.as_object_mut() {
+                if let Some(id) = &id {
+                    obj.entry("librarySectionID")
+                        .or_insert_with(|| id.clone().into());
+                }
+                if let Some(title) = &title {
+                    obj.entry("librarySectionTitle")
+                        .or_insert_with(|| title.clone().into());
+                }
+            }
+            let item = Item::deserialize(&raw).map_err(|e| PlexError::BadJson {
+                endpoint: req.endpoint(),
+                detail: e.to_string(),
+            })?;
+            Ok((item, raw))
+        })
+        .collect()
 }
