@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::{CliError, Context};
-use crate::event::{Event, EventName, Normalizer, NormalizerConfig};
+use crate::event::{Event, EventName, Normalizer, NormalizerConfig, RawEntry};
 use crate::source::listener::{
     Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, Pipeline, RawPipeline, backlog,
 };
@@ -123,7 +123,7 @@ struct RawLine<'a> {
     #[serde(rename = "type")]
     kind: &'a Option<String>,
     received: &'a str,
-    entry: &'a serde_json::Value,
+    entry: &'a RawEntry,
 }
 
 /// Writes one JSON line to `out`; returns false when the event is not a

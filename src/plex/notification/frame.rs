@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(n[1].raw()["a"], 2);
         let text = r#"{"NotificationContainer":{"type":"flat","size":1,"x":"y"}}"#;
         let n = parse_frame(text).unwrap();
-        assert_eq!(n[0].raw_entry().get(), r#"{"x":"y"}"#);
+        assert_eq!(n[0].raw_entry().text(), Some(r#"{"x":"y"}"#));
     }
 
     #[test]
