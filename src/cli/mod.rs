@@ -190,10 +190,14 @@ pub fn main() -> ExitCode {
         }
         _ => {}
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // `events` is one connection and one printer: a single thread keeps
+    // the reader and the printer in step (the backlog stays short) and
+    // halves its memory; everything else may use both cores.
+    let mut builder = match cli.command {
+        Command::Events(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
