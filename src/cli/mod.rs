@@ -190,9 +190,10 @@ pub fn main() -> ExitCode {
         }
         _ => {}
     }
-    // `events` is one connection and one printer: a single thread keeps
-    // the reader and the printer in step (the backlog stays short) and
-    // halves its memory; everything else may use both cores.
+    // `events` is one connection and one printer: on one thread they take
+    // turns (the backlog stays a few dozen events long) and no second
+    // worker, wake-ups across threads or extra malloc arena cost memory and
+    // CPU; everything else may use both cores.
     let mut builder = match cli.command {
         Command::Events(_) => tokio::runtime::Builder::new_current_thread(),
         _ => tokio::runtime::Builder::new_multi_thread(),
