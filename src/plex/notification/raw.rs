@@ -74,7 +74,7 @@ impl RawEntry {
     /// one byte scan decides it.
     fn verbatim(&self) -> Option<&str> {
         self.text()
-            .filter(|t| !t.bytes().any(|b| b == b'\n' || b == b'\r'))
+            .filter(|t| !t.contains('\n') && !t.contains('\r'))
     }
 }
 
