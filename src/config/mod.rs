@@ -35,7 +35,8 @@
 //! parallel = 3                         # scans at once (1–16); one per section
 //!
 //! [plex]
-//! requests_per_second = 10             # REST ceiling (1–1000)
+//! requests_per_second = 10             # writes and scans per second (1–1000)
+//! reads_per_second = 50                # GETs per second, a budget of their own (1–1000)
 //!
 //! [health]
 //! # listen = "127.0.0.1:9847"          # opt-in /healthz and /metrics
@@ -134,9 +135,13 @@ pub struct ScanConfig {
 /// `[plex]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlexConfig {
-    /// Ceiling on REST requests per second, so a burst of rule actions
+    /// Ceiling on writes and scans per second, so a burst of rule actions
     /// cannot swamp a small server.
     pub requests_per_second: u32,
+    /// Ceiling on reads per second, a budget apart from the writes': rule
+    /// facts for a burst of new items are batched reads, cheap for Plex,
+    /// and should neither wait behind the writes nor hold them up.
+    pub reads_per_second: u32,
 }
 
 /// Why the config could not be loaded.
@@ -272,6 +277,7 @@ impl Config {
     pub fn client(&self, identity: ClientIdentity) -> Result<PlexClient, PlexError> {
         let client = PlexClient::new(self.client_settings(identity))?;
         client.set_rate_limit(self.plex.requests_per_second);
+        client.set_read_rate_limit(self.plex.reads_per_second);
         Ok(client)
     }
 

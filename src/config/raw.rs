@@ -52,6 +52,7 @@ pub(crate) struct RawScan {
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct RawPlex {
     pub(crate) requests_per_second: Option<Spanned<i64>>,
+    pub(crate) reads_per_second: Option<Spanned<i64>>,
 }
 
 /// `[health]`.
@@ -93,6 +94,6 @@ pub(crate) const SERVER_KEYS: &[&str] = &[
 ];
 pub(crate) const PATH_MAP_KEYS: &[&str] = &["from", "to"];
 pub(crate) const SCAN_KEYS: &[&str] = &["parallel"];
-pub(crate) const PLEX_KEYS: &[&str] = &["requests_per_second"];
+pub(crate) const PLEX_KEYS: &[&str] = &["requests_per_second", "reads_per_second"];
 pub(crate) const HEALTH_KEYS: &[&str] = &["listen"];
 pub(crate) const INTAKE_KEYS: &[&str] = &["listen", "key_file", "min_age", "stable_for"];

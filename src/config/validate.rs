@@ -21,6 +21,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_PARALLEL: usize = 3;
 const MAX_PARALLEL: i64 = 16;
 const DEFAULT_RPS: u32 = 10;
+/// Reads are batched and cheap for Plex: a budget five times the writes'.
+const DEFAULT_READS_PS: u32 = 50;
 const MAX_RPS: i64 = 1000;
 
 /// A TOML syntax or shape error as a diagnostic, with a did-you-mean for
@@ -116,6 +118,14 @@ pub(crate) fn build(
                 "plex.requests_per_second",
             )
             .map_or(DEFAULT_RPS, |n| n as u32),
+        reads_per_second: v
+            .range(
+                raw.plex.reads_per_second.as_ref(),
+                1,
+                MAX_RPS,
+                "plex.reads_per_second",
+            )
+            .map_or(DEFAULT_READS_PS, |n| n as u32),
     };
     let health = v.health(&raw.health);
     let intake = v.intake(&raw.intake);
@@ -493,6 +503,7 @@ to = "/movies"
 parallel = 5
 [plex]
 requests_per_second = 20
+reads_per_second = 200
 "#,
         )
         .unwrap();
@@ -503,6 +514,7 @@ requests_per_second = 20
         assert_eq!(c.artwork_roots, vec![std::path::PathBuf::from("/art")]);
         assert_eq!(c.scan.parallel, 5);
         assert_eq!(c.plex.requests_per_second, 20);
+        assert_eq!(c.plex.reads_per_second, 200);
         assert_eq!(c.server.filters.as_deref(), Some("playing,timeline"));
     }
 
@@ -545,6 +557,7 @@ requests_per_second = 20
             vec![std::path::PathBuf::from("/data/media")]
         );
         assert_eq!(c.plex.requests_per_second, 10);
+        assert_eq!(c.plex.reads_per_second, 50);
     }
 
     #[test]
@@ -650,6 +663,16 @@ requests_per_second = 20
             Err(ConfigError::Invalid { diagnostics, .. }) => assert_eq!(diagnostics.len(), 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_read_budget_out_of_range_names_the_key_and_the_range() {
+        let (line, _) = first_error("[plex]\nreads_per_second = 0\n");
+        assert!(line.starts_with("config.toml:2:20: "), "{line}");
+        assert!(
+            line.contains("`plex.reads_per_second` must be between 1 and 1000"),
+            "{line}"
+        );
     }
 
     #[test]

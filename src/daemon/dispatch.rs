@@ -1,30 +1,33 @@
-//! Events → engine inputs: the playback busy flag, `[cancel]` events, and a
-//! `Trigger` for every rule that fires, with the one metadata fetch the
-//! event needs shared by every rule.
+//! Events → engine inputs: the playback busy flag, and the rules. An event
+//! some candidate rule needs its item's metadata for is journaled and
+//! handed to the facts worker ([`super::pending`]), which reads it in
+//! batches and interprets it; every other event is interpreted here at
+//! once. The dispatcher itself never waits on Plex.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-
-use super::chain::{Chains, MAX_DEPTH};
 use super::facts::CachedFacts;
-use super::work::{Work, flow_spec};
+use super::interpret::Interpreter;
+use super::pending::{Pending, PendingSender};
 use crate::engine::{EngineError, EngineHandle, Input};
 use crate::event::{Event, EventName};
-use crate::rules::RuleSet;
+use crate::journal::Journal;
 use crate::service::metrics::Metrics;
+
+use super::work::Work;
 
 /// The per-event step of the daemon.
 pub(crate) struct Dispatcher {
-    /// The rules in force; SIGHUP swaps them.
-    pub rules: Arc<ArcSwap<RuleSet>>,
-    /// Where triggers go.
+    /// Rules → engine inputs.
+    pub interpreter: Interpreter,
+    /// Where the busy flag goes.
     pub engine: EngineHandle<Work>,
-    /// Item metadata, fetched once per event.
+    /// The facts cache shared with the worker, to forget what we changed.
     pub facts: CachedFacts,
-    /// Chain depth of our own runs.
-    pub chains: Chains,
+    /// Where events that need item facts are kept until interpreted.
+    pub journal: Journal,
+    /// The facts worker.
+    pub pending: PendingSender,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// Playback sessions seen active; `when_idle` waits for this to empty.
@@ -41,73 +44,37 @@ impl Dispatcher {
         {
             self.facts.forget(&item.id);
         }
-        let rules = self.rules.load_full();
-        let candidates: Vec<_> = rules.candidates(&event).collect();
-        let cancels: Vec<_> = rules.cancelled_by(&event).collect();
-        if candidates.is_empty() && cancels.is_empty() {
+        let rules = self.interpreter.rules.load_full();
+        let held = event
+            .item
+            .as_ref()
+            .is_some_and(|i| self.pending.holds(&i.id));
+        if !held
+            && rules.candidates(&event).next().is_none()
+            && rules.cancelled_by(&event).next().is_none()
+        {
             tracing::debug!(event = %event.id, name = %event.name, "Event matches no rule.");
             return Ok(());
         }
         tracing::info!(event = %event.id, name = %event.name, item = %item_of(&event), self_caused = event.caused_by_self, synthetic = event.synthetic, "Event received.");
-        let facts = match rules.fetch_facts(&event, &self.facts).await {
-            Ok(f) => f,
+        if held || rules.needs_metadata(&event) {
+            self.keep(event).await;
+            return Ok(());
+        }
+        self.interpreter.interpret(&event, None).await
+    }
+
+    /// Journals the event, then hands it to the facts worker. A journal
+    /// that cannot write does not lose the event now, only its replay.
+    async fn keep(&self, event: Event) {
+        let row = match self.journal.pending_add(vec![event.clone()]).await {
+            Ok(rows) => rows.first().copied(),
             Err(e) => {
-                tracing::warn!(event = %event.id, error = %e, "Could not fetch the item's metadata; rules that read it are skipped for this event.");
+                tracing::error!(event = %event.id, error = %e, "Cannot keep the event in the journal; it is interpreted, but would be lost if the daemon stopped first.");
                 None
             }
         };
-        for rule in cancels {
-            match rules.key_for(rule, &event, facts.as_ref()) {
-                Ok(key) => {
-                    tracing::info!(rule = %rule.id, key = %key, event = %event.id, "Cancel event for the rule's pending run.");
-                    self.engine
-                        .send(Input::Cancel {
-                            rule: rule.id.clone(),
-                            key,
-                        })
-                        .await?;
-                }
-                Err(e) => {
-                    tracing::warn!(rule = %rule.id, event = %event.id, error = %e, "Could not render the key for a cancel event.")
-                }
-            }
-        }
-        let depth = self.chains.depth_of(&event);
-        let prepared = rules.prepare(&event, facts.as_ref());
-        for rule in candidates {
-            let decision = match rules.evaluate_prepared(rule, &prepared) {
-                Ok(d) => d,
-                Err(e) => {
-                    self.metrics.rule_run(&rule.id, "error");
-                    tracing::warn!(rule = %rule.id, event = %event.id, error = %e, "Rule could not be evaluated; skipped for this event.");
-                    continue;
-                }
-            };
-            if !decision.fired {
-                tracing::info!(rule = %rule.id, event = %event.id, skipped = %serde_json::to_string(&decision.skipped).unwrap_or_default(), "Rule did not fire.");
-                continue;
-            }
-            if depth > MAX_DEPTH {
-                self.metrics.rule_run(&rule.id, "chain_limit");
-                tracing::warn!(rule = %rule.id, event = %event.id, depth, "Rule fired on an event caused by a chain of our own actions deeper than the limit; not running it.");
-                continue;
-            }
-            tracing::info!(rule = %rule.id, event = %event.id, key = %decision.key, actions = decision.actions.len(), "Rule fired.");
-            let title = facts
-                .as_ref()
-                .map(|f| f.title.clone())
-                .filter(|t| !t.is_empty());
-            let work = Work::new(&event, decision.actions, depth, title);
-            self.engine
-                .send(Input::Trigger {
-                    rule: rule.id.clone(),
-                    key: decision.key,
-                    spec: flow_spec(&rule.flow),
-                    payload: work,
-                })
-                .await?;
-        }
-        Ok(())
+        self.pending.send(Pending { row, event });
     }
 
     /// Keeps the set of active sessions and tells the engine when it

@@ -1,64 +1,81 @@
-//! Item metadata for rules: one `GET /library/metadata/{id}` per event at
-//! most, shared by every rule, and kept for a moment so the burst of
-//! notifications Plex sends for one item costs one request.
+//! Item metadata for rules, read in batches: one
+//! `GET /library/metadata/1,2,3,…` for up to [`BATCH`] items, and kept for
+//! a moment so the burst of notifications Plex sends for one item costs
+//! one read.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::plex::{PlexClient, PlexError};
-use crate::rules::{ItemFacts, MetadataSource};
+use crate::rules::ItemFacts;
 
-/// How long fetched facts are reused.
+/// How long read facts are reused.
 const FRESH_FOR: Duration = Duration::from_secs(2);
 
 /// Cached entries beyond this are cleared (a flood of distinct items).
-const MAX_CACHED: usize = 1024;
+const MAX_CACHED: usize = 4096;
 
-/// A [`MetadataSource`] over the client with a short cache.
+/// Items per read: python-plexapi's batches are this size, and the URL
+/// stays far below any proxy's limit.
+pub(crate) const BATCH: usize = 50;
+
+/// Facts as read, by item id: `None` for an item Plex does not have.
+pub(crate) type Read = HashMap<String, Option<ItemFacts>>;
+
+/// Read facts by item id, with when they were read.
+type Cache = HashMap<String, (Instant, Option<ItemFacts>)>;
+
+/// The client with a short cache; clones share the cache, so the
+/// dispatcher can forget what our own actions changed.
+#[derive(Clone)]
 pub(crate) struct CachedFacts {
     client: PlexClient,
-    cache: Mutex<HashMap<String, (Instant, Option<ItemFacts>)>>,
+    cache: Arc<Mutex<Cache>>,
 }
 
 impl CachedFacts {
     pub(crate) fn new(client: PlexClient) -> CachedFacts {
         CachedFacts {
             client,
-            cache: Mutex::new(HashMap::new()),
+            cache: Arc::default(),
         }
     }
 
-    /// Forgets an item (our own action changed it).
+    /// Forgets an item (our own action changed it, or a refresh ended).
     pub(crate) fn forget(&self, id: &str) {
         if let Ok(mut c) = self.cache.lock() {
             c.remove(id);
         }
     }
-}
 
-impl MetadataSource for CachedFacts {
-    type Error = PlexError;
+    /// The item's facts when read less than [`FRESH_FOR`] ago: `Some(None)`
+    /// for an item known to be absent, `None` when it must be read.
+    pub(crate) fn fresh(&self, id: &str) -> Option<Option<ItemFacts>> {
+        let c = self.cache.lock().ok()?;
+        let (at, facts) = c.get(id)?;
+        (at.elapsed() < FRESH_FOR).then(|| facts.clone())
+    }
 
-    async fn item_facts(&self, id: &str) -> Result<Option<ItemFacts>, PlexError> {
+    /// Reads `ids` (at most [`BATCH`] make sense) in one request; every id
+    /// asked is in the answer, `None` when Plex does not have it.
+    pub(crate) async fn read(&self, ids: &[&str]) -> Result<Read, PlexError> {
+        let items = self.client.items(ids).await?;
         let now = Instant::now();
-        if let Ok(c) = self.cache.lock()
-            && let Some((at, facts)) = c.get(id)
-            && now.duration_since(*at) < FRESH_FOR
-        {
-            return Ok(facts.clone());
+        let mut read: Read = ids.iter().map(|id| ((*id).to_owned(), None)).collect();
+        for item in &items {
+            if let Some(slot) = read.get_mut(&item.rating_key) {
+                *slot = Some(ItemFacts::from_item(item));
+            }
         }
-        let facts = self
-            .client
-            .item(id)
-            .await?
-            .map(|item| ItemFacts::from_item(&item));
         if let Ok(mut c) = self.cache.lock() {
-            if c.len() >= MAX_CACHED {
+            if c.len() + read.len() > MAX_CACHED {
                 c.clear();
             }
-            c.insert(id.to_owned(), (now, facts.clone()));
+            for (id, facts) in &read {
+                c.insert(id.clone(), (now, facts.clone()));
+            }
         }
-        Ok(facts)
+        Ok(read)
     }
 }

@@ -5,6 +5,9 @@
 //! (one attempt per started run through [`crate::action::Sequencer`]:
 //! actions in order, retries, dead letters) → Plex.
 //!
+//! - [`pending`]: journal first, then interpret — events whose rules need
+//!   item facts wait in the journal for the facts worker's batched reads
+//!   ([`facts`]); [`interpret`] turns an event and its facts into triggers.
 //! - [`work`]: the payload each run carries through the journal.
 //! - [`chain`]: chain depth, the loop guard's last line.
 //! - [`lock`]: one daemon per state dir.
@@ -18,7 +21,9 @@
 mod chain;
 mod dispatch;
 mod facts;
+mod interpret;
 pub mod lock;
+mod pending;
 mod run_loop;
 mod start;
 mod watermark;
@@ -185,16 +190,31 @@ impl Daemon {
         let stop_listener = CancellationToken::new();
         tracing::info!(url = %listener.url(), "Listening to Plex notifications.");
         let listener = tokio::spawn(listener.run(events_tx, stop_listener.clone()));
-        let dispatcher = dispatch::Dispatcher {
+        let interpreter = interpret::Interpreter {
             rules: Arc::clone(&rules.current),
-            engine: engine.handle,
-            facts: facts::CachedFacts::new(opts.client.clone()),
+            engine: engine.handle.clone(),
             chains,
+            metrics: metrics.clone(),
+        };
+        let facts = facts::CachedFacts::new(opts.client.clone());
+        let (pending, worker) = pending::channel(
+            interpreter.clone(),
+            facts.clone(),
+            journal.clone(),
+            reachability,
+        );
+        let dispatcher = dispatch::Dispatcher {
+            interpreter,
+            engine: engine.handle,
+            facts,
+            journal: journal.clone(),
+            pending,
             metrics: metrics.clone(),
             sessions: playing,
         };
         let dispatcher = tokio::spawn(dispatch_events(
             dispatcher,
+            worker,
             events_rx,
             other_events,
             journal.clone(),
@@ -489,16 +509,21 @@ fn follow_connection_gauge(listener: &Listener, server: url::Url, metrics: &Metr
     });
 }
 
-/// The dispatcher's task: each event through the rules into the engine;
-/// between events, a heartbeat and the queue gauges (counted by the
-/// journal, not loaded row by row).
+/// The dispatcher's task: each event through the rules into the engine
+/// (those that need item facts through the facts worker, which runs beside
+/// it, after the journal's pending events it replays first); between
+/// events, a heartbeat and the queue gauges (counted by the journal, not
+/// loaded row by row). Ends once the worker has done what it can.
 async fn dispatch_events(
     mut dispatcher: dispatch::Dispatcher,
+    worker: pending::FactsWorker,
     mut events: backlog::Receiver,
     mut others: mpsc::Receiver<crate::event::Event>,
     journal: Journal,
     heartbeat: crate::service::heartbeat::Heartbeat,
 ) {
+    pending::FactsWorker::replay(&dispatcher.pending, &journal).await;
+    let worker = tokio::spawn(worker.run());
     let mut tick = tokio::time::interval(heartbeat.period());
     loop {
         tokio::select! {
@@ -527,8 +552,21 @@ async fn dispatch_events(
                     }
                     Err(e) => tracing::warn!(error = %e, "Cannot count the queued runs for the metrics."),
                 }
+                match journal.pending_count().await {
+                    Ok(n) => dispatcher.metrics.set_pending_events(n),
+                    Err(e) => tracing::warn!(error = %e, "Cannot count the pending events for the metrics."),
+                }
             }
         }
+    }
+    // The worker ends when its queue is empty, or at its next failed read.
+    drop(dispatcher);
+    match worker.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "The engine stopped while events waited for their item's metadata; they are replayed at the next start.")
+        }
+        Err(e) => tracing::error!(error = %e, "The facts worker failed."),
     }
 }
 

@@ -47,6 +47,14 @@ pub enum JournalError {
         /// The underlying error.
         source: serde_json::Error,
     },
+    /// An event could not be encoded as JSON for the pending table.
+    #[error("Cannot encode event {event} for the journal: {source}")]
+    EncodeEvent {
+        /// The event id.
+        event: String,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
     /// The journal thread could not be started.
     #[error("Cannot start the journal thread: {0}")]
     Thread(std::io::Error),

@@ -19,11 +19,13 @@ use tokio::sync::oneshot;
 
 use super::error::JournalError;
 use super::intake::{ItemUpdate, NewRequest, RequestRecord, RequestState};
+use super::pending::PendingId;
 use super::record::RunRecord;
 use super::runs::{Finish, QueueDepth};
 use super::store::Store;
 use super::upload::UploadKind;
 use crate::engine::{Command, Entry, Millis, RunId};
+use crate::event::Event;
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
@@ -159,6 +161,27 @@ impl Journal {
     /// [`Store::watermark_set`].
     pub async fn watermark_set(&self, name: String, value: String) -> Result<(), JournalError> {
         self.call(move |s| s.watermark_set(&name, &value)).await
+    }
+
+    /// [`Store::pending_add`].
+    pub async fn pending_add(&self, events: Vec<Event>) -> Result<Vec<PendingId>, JournalError> {
+        self.call(move |s| s.pending_add(&events, Millis::now()))
+            .await
+    }
+
+    /// [`Store::pending_remove`].
+    pub async fn pending_remove(&self, ids: Vec<PendingId>) -> Result<(), JournalError> {
+        self.call(move |s| s.pending_remove(&ids)).await
+    }
+
+    /// [`Store::pending_all`].
+    pub async fn pending_all(&self) -> Result<Vec<(PendingId, Event)>, JournalError> {
+        self.call(|s| s.pending_all()).await
+    }
+
+    /// [`Store::pending_count`].
+    pub async fn pending_count(&self) -> Result<u64, JournalError> {
+        self.call(|s| s.pending_count()).await
     }
 
     /// [`Store::intake_insert`].

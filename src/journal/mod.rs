@@ -12,6 +12,8 @@
 //! - `watermarks`: named resume points for the listener.
 //! - `intake_requests`, `intake_items`: what the HTTP intake accepted and
 //!   where each path is on its way into Plex.
+//! - `pending_events`: events a rule may act on whose item facts are not
+//!   read yet (journal first, then interpret).
 //!
 //! [`Store`] is the synchronous API (CLI, tests); [`Journal`] is the async
 //! handle the daemon uses, and the engine's `RunStore` (`run_store.rs`). Delivery is at-least-once: a run that was running
@@ -21,6 +23,7 @@ mod cooldown;
 mod error;
 mod handle;
 mod intake;
+mod pending;
 mod record;
 mod run_store;
 mod runs;
@@ -34,6 +37,7 @@ pub use handle::Journal;
 pub use intake::{
     ItemRecord, ItemState, ItemUpdate, NewItem, NewRequest, RequestRecord, RequestState,
 };
+pub use pending::PendingId;
 pub use record::{RunRecord, RunState};
 pub use runs::{Finish, QueueDepth};
 pub use store::{FILE_NAME, Store};

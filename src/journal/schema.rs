@@ -76,6 +76,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (request_id, idx)
     ) WITHOUT ROWID;
     ",
+    // 3: events a rule may act on whose item facts are not read yet.
+    "
+    CREATE TABLE pending_events (
+        id          INTEGER PRIMARY KEY,
+        item        TEXT,
+        event       TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this binary writes.

@@ -74,10 +74,15 @@ struct Inner {
     tls: Arc<rustls::ClientConfig>,
     /// `/library/sections`, with when it was fetched.
     sections: Mutex<Option<library::SectionCache>>,
-    /// Ceiling on requests per second, when set. Shared by every client
-    /// derived with [`PlexClient::with_responder`], so a dry run is paced
-    /// like the live one.
+    /// Ceiling on writes and scans per second (what costs Plex work),
+    /// when set. Shared by every client derived with
+    /// [`PlexClient::with_responder`], so a dry run is paced like the live
+    /// one.
     limiter: Arc<ArcSwapOption<pacing::RequestPacer>>,
+    /// Ceiling on reads per second: the same bucket as `limiter` until
+    /// [`PlexClient::set_read_rate_limit`] gives reads their own, so a
+    /// burst of rule facts neither waits behind the writes nor starves them.
+    read_limiter: Arc<ArcSwapOption<pacing::RequestPacer>>,
     /// Answers requests before the network does (dry runs, canned tests).
     responder: Option<Arc<dyn Responder>>,
     /// Where request latencies are counted (the daemon's `/metrics`), once
@@ -161,6 +166,7 @@ impl PlexClient {
                 tls: Arc::new(tls),
                 sections: Mutex::new(None),
                 limiter: Arc::new(ArcSwapOption::empty()),
+                read_limiter: Arc::new(ArcSwapOption::empty()),
                 responder: None,
                 metrics: Arc::default(),
                 dry_run: AtomicBool::new(false),
@@ -185,6 +191,7 @@ impl PlexClient {
                 tls: i.tls.clone(),
                 sections: Mutex::new(None),
                 limiter: i.limiter.clone(),
+                read_limiter: i.read_limiter.clone(),
                 responder: Some(responder),
                 metrics: i.metrics.clone(),
                 dry_run: AtomicBool::new(i.dry_run.load(Ordering::Relaxed)),
@@ -217,10 +224,23 @@ impl PlexClient {
 
     /// Caps requests at `per_second` (bursts up to the same number), so a
     /// storm of rule actions cannot swamp a small server; 0 removes the cap.
+    /// Reads share this one bucket until [`PlexClient::set_read_rate_limit`]
+    /// gives them their own (call that after this).
     pub fn set_rate_limit(&self, per_second: u32) {
         let limiter =
             std::num::NonZeroU32::new(per_second).map(|n| Arc::new(pacing::RequestPacer::new(n)));
+        self.inner.read_limiter.store(limiter.clone());
         self.inner.limiter.store(limiter);
+    }
+
+    /// Gives reads ([`PlexRequest::is_write`] false) their own ceiling of
+    /// `per_second`: answering a `GET` costs Plex little next to a match or
+    /// a scan, and rule facts for a burst of new items should not queue
+    /// behind the writes (or hold them up). 0 removes the read cap.
+    pub fn set_read_rate_limit(&self, per_second: u32) {
+        let limiter =
+            std::num::NonZeroU32::new(per_second).map(|n| Arc::new(pacing::RequestPacer::new(n)));
+        self.inner.read_limiter.store(limiter);
     }
 
     /// In dry-run mode, requests that change state
@@ -306,7 +326,7 @@ impl PlexClient {
     pub async fn send_raw(&self, req: &PlexRequest) -> Result<RawResponse, PlexError> {
         // Paced before the responder too, so a dry run is paced like the
         // live run it stands for.
-        self.pace().await;
+        self.pace(req).await;
         if let Some(answer) = self.inner.responder.as_ref().and_then(|r| r.respond(req)) {
             return answer;
         }
@@ -326,7 +346,7 @@ impl PlexClient {
                     && *fresh != *token
                 {
                     tracing::info!("Plex token changed on disk; retrying with the new one.");
-                    self.pace().await;
+                    self.pace(req).await;
                     return self.send_with(req, &fresh).await;
                 }
                 Err(PlexError::InvalidToken)
@@ -389,9 +409,15 @@ impl PlexClient {
         ))
     }
 
-    /// Waits for the rate limiter, when one is set.
-    async fn pace(&self) {
-        if let Some(limiter) = self.inner.limiter.load_full() {
+    /// Waits for the write or the read budget, whichever `req` spends,
+    /// when one is set.
+    async fn pace(&self, req: &PlexRequest) {
+        let budget = if req.is_write() {
+            &self.inner.limiter
+        } else {
+            &self.inner.read_limiter
+        };
+        if let Some(limiter) = budget.load_full() {
             limiter.until_ready().await;
         }
     }

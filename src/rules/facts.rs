@@ -2,12 +2,12 @@
 //!
 //! Notifications carry little about an item (an id, sometimes a type). Rules
 //! that read `item.*` (guid, external ids, files, folder, labels…) need one
-//! `GET /library/metadata/{id}` per event; [`crate::rules::RuleSet::needs_metadata`]
-//! says whether any candidate rule does, the engine fetches once through a
-//! [`MetadataSource`] and hands the same [`ItemFacts`] to every rule.
+//! read of `GET /library/metadata/{id}` per event;
+//! [`crate::rules::RuleSet::needs_metadata`] says whether any candidate rule
+//! does, the daemon reads it (in batches, see `daemon::pending`) and hands
+//! the same [`ItemFacts`] to every rule.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -135,19 +135,6 @@ impl ItemFacts {
         }
         serde_json::json!({ "MediaContainer": { "size": 1, "Metadata": [entry] } })
     }
-}
-
-/// Where the engine gets [`ItemFacts`] from (the Plex client, a cache, or a
-/// test's canned responses). Rules only ever see the result.
-pub trait MetadataSource: Send + Sync {
-    /// Why a fetch failed (network, auth…), for the caller to log.
-    type Error: std::error::Error + Send + Sync + 'static;
-
-    /// The facts for item `id`; `Ok(None)` when Plex no longer has it.
-    fn item_facts(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<ItemFacts>, Self::Error>> + Send;
 }
 
 /// The folder of a Plex file path; Plex on Windows uses backslashes.

@@ -97,7 +97,7 @@ pub use explain::{
     ActionPlan, EventExplanation, FlowView, Metadata, Outcome, PlannedRequest, RuleExplanation,
     TriggerResult, explain_event,
 };
-pub use facts::{ItemFacts, MetadataSource};
+pub use facts::ItemFacts;
 pub use load::{LoadError, Loaded, default_rules_dir, load_dir, load_sources};
 pub use read_only::ReadOnly;
 pub use reload::{ReloadError, Reloaded, RuleStore, RuleWatch, WATCH_DEBOUNCE};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::facts::{ItemFacts, MetadataSource};
+use super::facts::ItemFacts;
 use super::resolved::ResolvedAction;
 use super::rule::CompiledRule;
 use super::template::{Template, TemplateEnv};
@@ -166,28 +166,14 @@ impl RuleSet {
     }
 
     /// True when some candidate reads `item.*`, or can only decide its item
-    /// type filter from metadata: the caller then fetches once and passes
-    /// the same facts to every [`RuleSet::evaluate`].
+    /// type filter from metadata: the caller then reads the item once and
+    /// passes the same facts to every [`RuleSet::prepare`] /
+    /// [`RuleSet::evaluate`] for the event.
     pub fn needs_metadata(&self, event: &Event) -> bool {
         event.item.is_some()
             && self
                 .candidates(event)
                 .any(|r| r.uses_item() || !r.triggers.iter().any(|t| t.fit(event) == Fit::Yes))
-    }
-
-    /// The item metadata this event's candidate rules need: one fetch through
-    /// `source` when [`RuleSet::needs_metadata`] says so, none otherwise.
-    /// Pass the result to every [`RuleSet::prepare`] / [`RuleSet::evaluate`]
-    /// for the event.
-    pub async fn fetch_facts<S: MetadataSource>(
-        &self,
-        event: &Event,
-        source: &S,
-    ) -> Result<Option<ItemFacts>, S::Error> {
-        match &event.item {
-            Some(item) if self.needs_metadata(event) => source.item_facts(&item.id).await,
-            _ => Ok(None),
-        }
     }
 
     /// Runs one rule against one event: triggers, captures, conditions,

@@ -78,6 +78,7 @@ struct Inner {
     rule_runs: Family<RuleLabels, Counter>,
     actions: Family<ActionLabels, Counter>,
     queue_depth: Gauge,
+    pending_events: Gauge,
     dead_letters: Gauge,
     plex_latency: Family<StatusLabel, Histogram>,
 }
@@ -124,6 +125,12 @@ impl Metrics {
             "Runs accepted and not yet finished (pending, delayed, deferred)",
             queue_depth.clone(),
         );
+        let pending_events = Gauge::default();
+        registry.register(
+            "pending_events",
+            "Events kept in the journal until their item's metadata is read and the rules are asked",
+            pending_events.clone(),
+        );
         let dead_letters = Gauge::default();
         registry.register(
             "dead_letters",
@@ -154,6 +161,7 @@ impl Metrics {
                 rule_runs,
                 actions,
                 queue_depth,
+                pending_events,
                 dead_letters,
                 plex_latency,
             }),
@@ -218,6 +226,13 @@ impl Metrics {
         self.inner
             .queue_depth
             .set(i64::try_from(depth).unwrap_or(i64::MAX));
+    }
+
+    /// Events waiting in the journal for their item's metadata.
+    pub fn set_pending_events(&self, count: u64) {
+        self.inner
+            .pending_events
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// Runs in the dead-letter list.
@@ -287,6 +302,7 @@ mod tests {
         m.rule_run("rematch-tmdb", "done");
         m.action_outcome("match", "failed");
         m.set_queue_depth(4);
+        m.set_pending_events(7);
         m.set_dead_letters(1);
         m.set_connection_state(Phase::Reconnecting);
         m.plex_request(Duration::from_millis(30), Some(200));
@@ -307,6 +323,7 @@ mod tests {
             )
         );
         assert!(text.contains("metarr_plex_queue_depth 4"));
+        assert!(text.contains("metarr_plex_pending_events 7"));
         assert!(text.contains("metarr_plex_dead_letters 1"));
         assert!(text.contains("metarr_plex_connection_state{state=\"reconnecting\"} 1"));
         assert!(text.contains("metarr_plex_connection_state{state=\"connected\"} 0"));

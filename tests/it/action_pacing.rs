@@ -91,3 +91,49 @@ async fn the_rate_limiter_spaces_a_burst_of_requests() {
     }
     assert!(at[11] >= Duration::from_millis(1990), "{at:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn reads_have_a_budget_of_their_own_beside_the_writes() {
+    let client = metarr_plex::plex::PlexClient::new(metarr_plex::plex::ClientSettings {
+        base_url: url::Url::parse("http://127.0.0.1:9/").unwrap(),
+        tokens: TokenSource::fixed(Token::new("t").unwrap()),
+        identity: metarr_plex::plex::conn::identity::ClientIdentity::new("budget-test"),
+        timeout: Duration::from_secs(1),
+        tls: metarr_plex::plex::conn::tls::TlsSettings::default(),
+    })
+    .unwrap();
+    client.set_rate_limit(2);
+    client.set_read_rate_limit(50);
+    let canned = client.with_responder(Arc::new(
+        Canned::new()
+            .with("GET /library/metadata/1", "{}")
+            .with("PUT /library/metadata/1/refresh", ""),
+    ));
+    let start = Instant::now();
+    let read = PlexRequest::new(Method::GET, ["library", "metadata", "1"]);
+    let write = PlexRequest::new(Method::PUT, ["library", "metadata", "1", "refresh"]);
+    let writes = {
+        let canned = canned.clone();
+        tokio::spawn(async move {
+            for _ in 0..4 {
+                canned.send_raw(&write).await.unwrap();
+            }
+            start.elapsed()
+        })
+    };
+    for _ in 0..50 {
+        canned.send_raw(&read).await.unwrap();
+    }
+    // 50 reads in their own burst, not behind the writes' 2 a second.
+    assert!(
+        start.elapsed() < Duration::from_millis(10),
+        "{:?}",
+        start.elapsed()
+    );
+    // 4 writes at 2 a second, whatever the reads did: a burst of 2, then 500 ms apart.
+    let took = writes.await.unwrap();
+    assert!(
+        took >= Duration::from_millis(990) && took <= Duration::from_millis(1100),
+        "{took:?}"
+    );
+}

@@ -97,6 +97,43 @@ async fn item_asks_for_guids_and_a_missing_item_is_none() {
 }
 
 #[tokio::test]
+async fn items_reads_many_in_one_request_and_leaves_out_the_missing() {
+    let (sim, client) = setup().await;
+    let ids: Vec<String> = sim.with_library(|l| {
+        l.items()
+            .filter(|i| i.section_id == "1")
+            .map(|i| i.rating_key.clone())
+            .take(3)
+            .collect()
+    });
+    assert_eq!(ids.len(), 3);
+    let asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let items = client.items(&asked).await.unwrap();
+    let mut got: Vec<&str> = items.iter().map(|i| i.rating_key.as_str()).collect();
+    got.sort_unstable();
+    let mut want = asked.clone();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    assert!(
+        items
+            .iter()
+            .all(|i| i.library_section_id.as_deref() == Some("1"))
+    );
+    let r = only_request(&sim);
+    assert_eq!(r.path, format!("/library/metadata/{}", ids.join(",")));
+    assert_eq!(pairs(&r), [("includeGuids", "1")]);
+    // An id Plex does not have: the simulator answers the whole list with
+    // 404 (as a server might); the others are still read, in halves.
+    sim.clear_requests();
+    let with_gone = [asked[0], "424242", asked[1], asked[2]];
+    let items = client.items(&with_gone).await.unwrap();
+    assert_eq!(items.len(), 3);
+    let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses[0], 404);
+    assert!(statuses.len() <= 5, "{statuses:?}");
+}
+
+#[tokio::test]
 async fn items_by_file_confirms_the_whole_path_with_special_characters() {
     let (sim, client) = setup().await;
     let file =

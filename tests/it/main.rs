@@ -22,6 +22,7 @@ mod client_tls;
 mod client_write;
 mod daemon;
 mod daemon_detect;
+mod daemon_facts;
 mod daemon_harness;
 mod daemon_outage;
 mod demo;

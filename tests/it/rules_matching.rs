@@ -426,43 +426,25 @@ fn a_key_that_cancel_events_cannot_render_is_refused() {
     );
 }
 
-/// A metadata source that counts fetches.
-struct Counting(std::sync::atomic::AtomicUsize);
-
-impl metarr_plex::rules::MetadataSource for Counting {
-    type Error = std::io::Error;
-
-    async fn item_facts(&self, id: &str) -> Result<Option<ItemFacts>, Self::Error> {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Ok(Some(ItemFacts {
-            id: id.to_owned(),
-            guid: "local://1".into(),
-            ..Default::default()
-        }))
-    }
-}
-
-#[tokio::test]
-async fn one_fetch_per_event_shared_by_every_rule_and_none_when_unneeded() {
+#[test]
+fn one_set_of_facts_is_shared_by_every_rule_and_none_needed_when_unread() {
     let set = set(&[
         ("a", READS_ITEM),
         ("b", READS_ITEM),
         ("on-stopped", ON_STOPPED),
     ]);
-    let source = Counting(Default::default());
     let e = event(EventName::ItemAdded);
-    let facts = set.fetch_facts(&e, &source).await.unwrap();
-    let prepared = set.prepare(&e, facts.as_ref());
+    assert!(set.needs_metadata(&e));
+    let facts = ItemFacts {
+        id: "1".into(),
+        guid: "local://1".into(),
+        ..Default::default()
+    };
+    let prepared = set.prepare(&e, Some(&facts));
     let fired: Vec<bool> = set
         .candidates(&e)
         .map(|r| set.evaluate_prepared(r, &prepared).unwrap().fired)
         .collect();
     assert_eq!(fired, [true, true]);
-    assert_eq!(source.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let none = set
-        .fetch_facts(&event(EventName::PlaybackStopped), &source)
-        .await
-        .unwrap();
-    assert!(none.is_none());
-    assert_eq!(source.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(!set.needs_metadata(&event(EventName::PlaybackStopped)));
 }

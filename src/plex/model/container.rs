@@ -82,4 +82,22 @@ impl MediaContainer<Item> {
         }
         Some(item)
     }
+
+    /// Every item, each naming its section from the container when it does
+    /// not itself (as [`MediaContainer::into_first_item`]).
+    pub fn into_items(self) -> Vec<Item> {
+        let (id, title) = (self.library_section_id, self.library_section_title);
+        self.metadata
+            .into_iter()
+            .map(|mut item| {
+                if item.library_section_id.is_none() {
+                    item.library_section_id.clone_from(&id);
+                }
+                if item.library_section_title.is_none() {
+                    item.library_section_title.clone_from(&title);
+                }
+                item
+            })
+            .collect()
+    }
 }

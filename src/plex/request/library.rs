@@ -33,6 +33,18 @@ pub fn item(id: &str) -> PlexRequest {
     PlexRequest::new(Method::GET, ["library", "metadata", id]).with_query("includeGuids", "1")
 }
 
+/// `GET /library/metadata/{id},{id},…?includeGuids=1`: many items in one
+/// container, as python-plexapi's `fetchItems([…])` asks. The ids are one
+/// path segment joined by commas; an id holding a comma cannot be asked
+/// this way (see [`crate::plex::PlexClient::items`]).
+pub fn items(ids: &[&str]) -> PlexRequest {
+    PlexRequest::new(
+        Method::GET,
+        ["library".to_owned(), "metadata".to_owned(), ids.join(",")],
+    )
+    .with_query("includeGuids", "1")
+}
+
 /// `GET /library/metadata/{id}/children`: seasons of a show, episodes of a
 /// season, tracks of an album.
 pub fn children(id: &str) -> PlexRequest {
