@@ -88,17 +88,15 @@ async fn print(
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
-        if rx.drain_into(&mut batch, BATCH) == 0 {
-            if !out.buffer().is_empty() {
-                // The reader shares this thread: an empty backlog may only
-                // mean it has not had its turn. Give it one before calling
-                // the stream quiet, so a burst goes out in full buffers
-                // rather than in one write per turn.
-                tokio::task::yield_now().await;
-                // A closed pipe (`| head`) ends the command quietly.
-                if rx.drain_into(&mut batch, BATCH) == 0 && out.flush().is_err() {
-                    return Ok(());
-                }
+        if rx.drain_into(&mut batch, BATCH) == 0 && !out.buffer().is_empty() {
+            // The reader shares this thread: an empty backlog may only mean
+            // it has not had its turn. Give it one before calling the
+            // stream quiet, so a burst goes out in full buffers rather than
+            // in one write per turn.
+            tokio::task::yield_now().await;
+            // A closed pipe (`| head`) ends the command quietly.
+            if rx.drain_into(&mut batch, BATCH) == 0 && out.flush().is_err() {
+                return Ok(());
             }
         }
         if batch.is_empty() {
