@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::{CliError, Context};
-use crate::event::{Event, EventName, Normalizer, NormalizerConfig};
+use crate::event::{Event, EventName, Normalizer, NormalizerConfig, RawEntry};
 use crate::source::listener::{
     Listener, ListenerConfig, MemoryWatermark, NormalizedPipeline, Pipeline, RawPipeline, backlog,
 };
@@ -74,8 +74,9 @@ pub(crate) async fn run(ctx: &Context, args: EventsArgs) -> Result<(), CliError>
 }
 
 /// Prints events until the stream ends, Ctrl-C, `count` lines or a closed
-/// pipe. Lines go through one buffer, drained in batches and flushed
-/// whenever the backlog is empty: cheap under a burst, prompt when idle.
+/// pipe. Lines go through one buffer, drained in batches and flushed once
+/// the backlog stays empty for a turn of the reader: cheap under a burst,
+/// prompt when idle.
 async fn print(
     rx: &mut backlog::Receiver,
     raw: bool,
@@ -87,11 +88,18 @@ async fn print(
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
-        if rx.drain_into(&mut batch, BATCH) == 0 {
+        if rx.drain_into(&mut batch, BATCH) == 0 && !out.buffer().is_empty() {
+            // The reader shares this thread: an empty backlog may only mean
+            // it has not had its turn. Give it one before calling the
+            // stream quiet, so a burst goes out in full buffers rather than
+            // in one write per turn.
+            tokio::task::yield_now().await;
             // A closed pipe (`| head`) ends the command quietly.
-            if out.flush().is_err() {
+            if rx.drain_into(&mut batch, BATCH) == 0 && out.flush().is_err() {
                 return Ok(());
             }
+        }
+        if batch.is_empty() {
             tokio::select! {
                 event = rx.recv() => match event {
                     Some(event) => batch.push(event),
@@ -123,7 +131,7 @@ struct RawLine<'a> {
     #[serde(rename = "type")]
     kind: &'a Option<String>,
     received: &'a str,
-    entry: &'a serde_json::Value,
+    entry: &'a RawEntry,
 }
 
 /// Writes one JSON line to `out`; returns false when the event is not a

@@ -190,10 +190,15 @@ pub fn main() -> ExitCode {
         }
         _ => {}
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // `events` is one connection and one printer: on one thread they take
+    // turns (the backlog stays a few dozen events long) and no second
+    // worker, wake-ups across threads or extra malloc arena cost memory and
+    // CPU; everything else may use both cores.
+    let mut builder = match cli.command {
+        Command::Events(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -23,6 +23,8 @@ pub use self_cause::SelfCauses;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::plex::notification::RawEntry;
+
 /// One normalized event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -61,8 +63,10 @@ pub struct Event {
     #[serde(default)]
     pub caused_by_self: bool,
     /// The raw notification entry (or REST object) the event was built from.
+    /// Kept as the text Plex sent and only parsed when read: most events
+    /// are printed or journaled without anyone looking inside.
     #[serde(default)]
-    pub raw: serde_json::Value,
+    pub raw: RawEntry,
 }
 
 impl Event {
@@ -81,7 +85,7 @@ impl Event {
             notification_type: None,
             synthetic: false,
             caused_by_self: false,
-            raw: serde_json::Value::Null,
+            raw: RawEntry::default(),
         }
     }
 }

@@ -119,18 +119,10 @@ impl Normalizer {
     /// frames repeat the state).
     pub fn ingest(&mut self, n: &Notification, now: Instant) -> Vec<Event> {
         let mut events = self.events_for(n, now);
-        // The entry's JSON is only built for the frames that mean something.
-        if let Some((last, rest)) = events.split_last_mut() {
-            // Parsed straight into the event: building the entry's cached
-            // tree and then copying it would cost twice.
-            let raw: serde_json::Value = match n.raw_entry().get_value() {
-                Some(v) => v.clone(),
-                None => serde_json::from_str(n.raw_entry().get()).unwrap_or_default(),
-            };
-            for e in rest {
-                e.raw = raw.clone();
-            }
-            last.raw = raw;
+        // The entry's text is shared, not parsed: a `Value` is only built
+        // if something reads a field of it.
+        for e in &mut events {
+            e.raw = n.raw_entry().clone();
         }
         events
     }

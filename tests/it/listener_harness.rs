@@ -128,7 +128,7 @@ impl Pipeline for JsonPipeline {
         })?;
         let mut event = Event::new(EventName::Notification);
         event.notification_type = value.get("n").map(|n| n.to_string());
-        event.raw = value;
+        event.raw = value.into();
         out.push(event);
         Ok(())
     }
@@ -144,7 +144,7 @@ impl Pipeline for JsonPipeline {
         let mut event = Event::new(EventName::Notification);
         event.notification_type = Some("reconciled".into());
         event.synthetic = true;
-        event.raw = serde_json::json!({ "sessions": snapshot.sessions.len() });
+        event.raw = serde_json::json!({ "sessions": snapshot.sessions.len() }).into();
         out.push(event);
         None
     }

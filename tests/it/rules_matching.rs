@@ -158,7 +158,7 @@ fn a_runtime_condition_error_is_an_error_not_false() {
         "conditions = ['event.raw.missing == \"x\"']\n[[triggers]]\nevent = \"item.added\"\n[[actions]]\naction = \"refresh\"\n",
     )]);
     let mut e = event(EventName::ItemAdded);
-    e.raw = serde_json::json!({ "present": 1 });
+    e.raw = serde_json::json!({ "present": 1 }).into();
     let err = set.evaluate(set.get("raw").unwrap(), &e, None).unwrap_err();
     match &err {
         RuleError::Condition {

@@ -21,6 +21,9 @@ struct Kind {
     notification_type: &'static str,
     child_key: &'static str,
     read: fn(&str) -> Result<Notification, serde_json::Error>,
+    /// Every entry of an array in one pass each; `None` if any one does
+    /// not read (then `read` takes them one by one).
+    read_all: fn(&str) -> Option<Vec<Notification>>,
 }
 
 /// Entry structs keep the JSON they were read from.
@@ -61,18 +64,51 @@ fn typed<T: WithRaw>(entry: &str) -> Result<T, serde_json::Error> {
     Ok(t)
 }
 
+/// Reads a JSON array of entries, each straight into its typed struct with
+/// its text kept, or `None` if one of them does not read.
+///
+/// The common frame, one `[{…}]` entry, is then walked twice (the frame,
+/// the entry) rather than three times: no separate pass splits the array
+/// first, for each entry's end is where serde_json stopped reading it.
+fn typed_all<T: WithRaw>(array: &str, wrap: fn(T) -> Notification) -> Option<Vec<Notification>> {
+    let mut rest = array.trim_start().strip_prefix('[')?;
+    let mut out = Vec::new();
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with(']') {
+            return Some(out);
+        }
+        if !out.is_empty() {
+            rest = rest.strip_prefix(',')?.trim_start();
+        }
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<T>();
+        let mut entry = stream.next()?.ok()?;
+        let end = stream.byte_offset();
+        entry.set_raw(RawEntry::new(rest.get(..end)?));
+        out.push(wrap(entry));
+        rest = rest.get(end..)?;
+    }
+}
+
 macro_rules! kind {
     ($ty:literal, $key:literal, $variant:ident) => {
         Kind {
             notification_type: $ty,
             child_key: $key,
             read: |v| typed(v).map(Notification::$variant),
+            read_all: |a| typed_all(a, Notification::$variant),
         }
     };
     ($ty:literal, $key:literal, transcode $phase:ident) => {
         Kind {
             notification_type: $ty,
             child_key: $key,
+            read_all: |a| {
+                typed_all(a, |session| Notification::Transcode {
+                    phase: TranscodePhase::$phase,
+                    session,
+                })
+            },
             read: |v| {
                 typed(v).map(|session| Notification::Transcode {
                     phase: TranscodePhase::$phase,
@@ -276,6 +312,9 @@ fn read_container(
             });
         }
     };
+    if let Some(all) = (kind.read_all)(entries.get()) {
+        return Ok(all.into_iter().map(Ok).collect());
+    }
     let entries = list(entries).ok_or_else(|| FrameError::EntriesNotAList {
         notification_type: notification_type.to_owned(),
     })?;
@@ -410,6 +449,27 @@ mod tests {
     }
 
     #[test]
+    fn each_entry_keeps_exactly_its_own_text() {
+        let text = r#"{"NotificationContainer":{"type":"status","size":3,"StatusNotification":[
+            {"title":"a, ]}", "x":[1,{"y":"\"]}"}]} , {"title":"b"},
+            {"title":"c"}  ]}}"#;
+        let n = parse_frame(text).unwrap();
+        let texts: Vec<_> = n.iter().map(|n| n.raw_entry().text()).collect();
+        assert_eq!(
+            texts,
+            [
+                Some(r#"{"title":"a, ]}", "x":[1,{"y":"\"]}"}]}"#),
+                Some(r#"{"title":"b"}"#),
+                Some(r#"{"title":"c"}"#)
+            ]
+        );
+        let Notification::Status(first) = &n[0] else {
+            panic!("{n:?}")
+        };
+        assert_eq!(first.title.as_deref(), Some("a, ]}"));
+    }
+
+    #[test]
     fn historic_children_form_is_read() {
         let text = r#"{"NotificationContainer":{"type":"playing","size":1,"_children":[
             {"_elementType":"PlaySessionStateNotification","sessionKey":"5","ratingKey":"7","state":"stopped"}]}}"#;
@@ -490,7 +550,7 @@ mod tests {
         assert_eq!(n[1].raw()["a"], 2);
         let text = r#"{"NotificationContainer":{"type":"flat","size":1,"x":"y"}}"#;
         let n = parse_frame(text).unwrap();
-        assert_eq!(n[0].raw_entry().get(), r#"{"x":"y"}"#);
+        assert_eq!(n[0].raw_entry().text(), Some(r#"{"x":"y"}"#));
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn event(payload: &Value) -> Result<Event, String> {
             grandparent_id: field("grandparentRatingKey"),
         });
     }
-    event.raw = payload.clone();
+    event.raw = payload.clone().into();
     Ok(event)
 }
 

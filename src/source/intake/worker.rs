@@ -635,7 +635,8 @@ impl Worker {
             "request_id": p.request,
             "path": p.path,
             "detail": detail,
-        });
+        })
+        .into();
         e
     }
 

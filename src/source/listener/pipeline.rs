@@ -82,9 +82,8 @@ impl Pipeline for RawPipeline {
         read_frame(text, |notification| {
             let mut event = Event::new(EventName::Notification);
             event.notification_type = Some(notification.notification_type().to_owned());
-            // One parse of the kept entry text, straight into the event.
-            let entry = notification.into_raw();
-            event.raw = serde_json::from_str(entry.get()).unwrap_or_default();
+            // The entry's text as received, printed without a parse.
+            event.raw = notification.into_raw();
             out.push(event);
         })
     }
