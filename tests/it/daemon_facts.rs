@@ -339,3 +339,61 @@ fn chaos(percent: u8) -> RestFault {
         seed: 3,
     }
 }
+
+/// Reads the item for its rule, then edits it: the edit compares against
+/// what Plex has, which it takes from that read.
+const EDIT: &str = r#"description = "Give every new movie a summary"
+mode = "queued"
+debounce = "1s"
+conditions = ['item.guid.startsWith("local://")']
+
+[[triggers]]
+event = "item.ready"
+item_type = ["movie"]
+
+[[actions]]
+action = "edit"
+fields = { summary = "Arrived with the {{ item.title }} batch." }
+"#;
+
+/// 20 new movies (and the seeded one the scan finds): one batched read serves both the rule's condition and the
+/// edit's comparison, so no movie is read on its own; every edit reaches Plex
+/// once and is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_reuses_the_read_its_rule_just_made() {
+    let rules = one_rule("edit", EDIT);
+    let mut rig = rig_with(rules.path(), Duration::from_millis(300)).await;
+    rig.start().await;
+    let before = new_movies(&rig, "Reused", 20);
+    rig.sim.clear_requests();
+    rig.scan_movies().await;
+    // The scan also finds the seeded library's waiting movie: it is new too.
+    until(
+        Duration::from_secs(20),
+        "the scan created the movies",
+        async || created(&rig, &before).len() > 20,
+    )
+    .await;
+    let ids = created(&rig, &before);
+    let runs = settled_runs(&rig, "edit", &ids, Duration::from_secs(30)).await;
+    assert!(ids.iter().all(|id| runs.get(id) == Some(&1)), "{runs:?}");
+    // Each edit compared against Plex's state without a read of its own:
+    // the reads are the rules' batches, far fewer than one per movie.
+    let reads = metadata_reads(&rig);
+    assert!(reads < 10, "{reads} item reads for {} edits", ids.len());
+    rig.sim.with_library(|l| {
+        for id in &ids {
+            let item = l.item(id).unwrap();
+            let summary = item.fields.get("summary").map_or("", String::as_str);
+            assert!(summary.starts_with("Arrived with the"), "{id}: {summary:?}");
+        }
+    });
+    let edits = rig
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path == "/library/sections/1/all")
+        .count();
+    assert_eq!(edits, ids.len());
+    rig.stop().await;
+}
