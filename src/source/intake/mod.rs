@@ -32,8 +32,8 @@ mod sync;
 mod worker;
 
 pub use server::BODY_LIMIT;
-pub use sighting::StreamTap;
 pub use settings::{CREDENTIAL_NAME, IntakeKey, IntakeSettings, IntakeStartError, load_key};
+pub use sighting::StreamTap;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

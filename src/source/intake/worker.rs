@@ -417,7 +417,9 @@ impl Worker {
             }
             Heard::Deleted { id } => hearing.deleted(&id),
             Heard::Missed => {
-                tracing::debug!("The intake fell behind the notification stream; files it missed are looked up by path.")
+                tracing::debug!(
+                    "The intake fell behind the notification stream; files it missed are looked up by path."
+                )
             }
             Heard::Other => {}
         }
@@ -468,10 +470,7 @@ impl Worker {
     /// The item holding a file that is to be removed, if Plex lists one.
     async fn holder(&self, p: &Pending) -> Option<String> {
         let plex = self.map.to_plex(Path::new(&p.path)).ok()?;
-        match self
-            .with_retries(|| self.client.items_by_file(&plex))
-            .await
-        {
+        match self.with_retries(|| self.client.items_by_file(&plex)).await {
             Ok(found) => found.into_iter().next().map(|i| i.rating_key),
             Err(e) => {
                 tracing::debug!(path = %p.path, error = %e, "Could not learn which item holds a removed file; it is looked up after the scan.");
@@ -833,7 +832,10 @@ impl Hearing {
     /// True while a file that could be heard of was not.
     fn waiting(&self) -> bool {
         self.wanted.values().any(|n| !self.found.contains_key(n))
-            || self.holders.values().any(|(n, _)| !self.found.contains_key(n))
+            || self
+                .holders
+                .values()
+                .any(|(n, _)| !self.found.contains_key(n))
     }
 
     /// Item `id` as fetched: it holds wanted files, or no longer holds a
