@@ -11,11 +11,12 @@
 //! file Plex reported needs no lookup by path.
 //!
 //! Webhook and stream: Plex sends both for one new item when Push
-//! Notifications are on. Both are hints about the same ratingKey, so a
-//! watch reports each ratingKey once, whichever came first: the item is
+//! Notifications are on. Both say the same thing about the same ratingKey,
+//! so a watch reports a new item once, whichever came first: the item is
 //! fetched once and its intake item confirmed once. (The rules still see
 //! both `item.added` and `webhook.library.new`: they are different events
-//! and a rule picks the one it wants.)
+//! and a rule picks the one it wants.) The item's `ready` is reported once
+//! too; the worker fetches again only if the first fetch showed no parts.
 //!
 //! Nothing here is needed for correctness: with the stream down (or a
 //! watch that fell behind) the worker looks each unreported file up by
@@ -62,7 +63,8 @@ impl StreamTap {
             rx: self.tx.subscribe(),
             started: HashMap::new(),
             ended: HashSet::new(),
-            reported: HashSet::new(),
+            new: HashSet::new(),
+            ready: HashSet::new(),
         }
     }
 }
@@ -92,8 +94,8 @@ fn has_parts(kind: Option<&str>) -> bool {
 /// What one watch heard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Heard {
-    /// An item was created or finished (stream or webhook); reported once
-    /// per ratingKey.
+    /// An item was created (stream or webhook) or finished; each reported
+    /// once per ratingKey.
     Item {
         /// Its ratingKey.
         id: String,
@@ -117,8 +119,10 @@ pub(crate) struct Watch {
     started: HashMap<String, String>,
     /// Scans (uuids) seen ending.
     ended: HashSet<String>,
-    /// Items already reported.
-    reported: HashSet<String>,
+    /// Items reported new (`item.added` or `webhook.library.new`).
+    new: HashSet<String>,
+    /// Items reported ready.
+    ready: HashSet<String>,
 }
 
 impl Watch {
@@ -165,14 +169,21 @@ impl Watch {
                 Some(item) => Heard::Deleted { id: item.id },
                 None => Heard::Other,
             },
-            _ => match e.item {
-                Some(item)
-                    if has_parts(item.kind.as_deref()) && self.reported.insert(item.id.clone()) =>
-                {
-                    Heard::Item { id: item.id }
+            name => {
+                let seen = if name == EventName::ItemReady {
+                    &mut self.ready
+                } else {
+                    &mut self.new
+                };
+                match e.item {
+                    Some(item)
+                        if has_parts(item.kind.as_deref()) && seen.insert(item.id.clone()) =>
+                    {
+                        Heard::Item { id: item.id }
+                    }
+                    _ => Heard::Other,
                 }
-                _ => Heard::Other,
-            },
+            }
         }
     }
 }
@@ -218,11 +229,12 @@ mod tests {
     }
 
     #[test]
-    fn an_item_from_the_stream_and_the_webhook_is_reported_once() {
+    fn a_new_item_from_the_stream_and_the_webhook_is_reported_once() {
         let tap = StreamTap::default();
         let mut watch = tap.watch();
         tap.offer(&item(EventName::ItemAdded, "7", "movie"));
         tap.offer(&item(EventName::WebhookLibraryNew, "7", "movie"));
+        tap.offer(&item(EventName::ItemReady, "7", "movie"));
         tap.offer(&item(EventName::ItemReady, "7", "movie"));
         tap.offer(&item(EventName::ItemAdded, "8", "show"));
         tap.offer(&item(EventName::ItemDeleted, "5", "movie"));
@@ -236,6 +248,7 @@ mod tests {
             [
                 Heard::Item { id: "7".into() },
                 Heard::Other,
+                Heard::Item { id: "7".into() },
                 Heard::Other,
                 Heard::Other,
                 Heard::Deleted { id: "5".into() },

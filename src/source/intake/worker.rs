@@ -402,7 +402,9 @@ impl Worker {
     async fn hear(&self, heard: Heard, hearing: &mut Hearing) {
         match heard {
             Heard::Item { id } => {
-                if !hearing.waiting() {
+                // A ready item whose parts were read when it was new is
+                // not read again.
+                if !hearing.waiting() || hearing.read.contains(&id) {
                     return;
                 }
                 let item = match self.with_retries(|| self.client.item(&id)).await {
@@ -469,6 +471,9 @@ impl Worker {
 
     /// The item holding a file that is to be removed, if Plex lists one.
     async fn holder(&self, p: &Pending) -> Option<String> {
+        if !is_file(&p.path) {
+            return None;
+        }
         let plex = self.map.to_plex(Path::new(&p.path)).ok()?;
         match self.with_retries(|| self.client.items_by_file(&plex)).await {
             Ok(found) => found.into_iter().next().map(|i| i.rating_key),
@@ -514,11 +519,10 @@ impl Worker {
         &self,
         p: &Pending,
     ) -> Result<Option<Option<crate::plex::model::Item>>, crate::plex::PlexError> {
-        let local = Path::new(&p.path);
-        let is_file = local.extension().is_some() && !local.is_dir();
-        if !is_file {
+        if !is_file(&p.path) {
             return Ok(Some(None));
         }
+        let local = Path::new(&p.path);
         let Ok(plex) = self.map.to_plex(local) else {
             return Ok(None);
         };
@@ -536,9 +540,12 @@ impl Worker {
     /// In Plex: say so (`intake.confirmed`), then apply the sync's work.
     async fn confirmed(&self, mut p: Pending, item: Option<crate::plex::model::Item>) {
         let Some(item) = item else {
-            let detail = match p.spec.change {
-                Change::Removed => "Plex no longer lists it",
-                Change::Added => "the folder was scanned",
+            let detail = match (p.spec.change, is_file(&p.path)) {
+                (Change::Removed, true) => "Plex no longer lists it",
+                (Change::Removed, false) => {
+                    "its parent folder was scanned (Plex drops the items it no longer finds)"
+                }
+                (Change::Added, _) => "the folder was scanned",
             };
             self.end(&p, ItemState::Done, None, detail.to_owned()).await;
             return;
@@ -789,6 +796,8 @@ struct Hearing {
     holders: HashMap<String, (usize, String)>,
     /// Heard of: what became of each.
     found: HashMap<usize, Found>,
+    /// Items fetched with their parts.
+    read: HashSet<String>,
 }
 
 /// What became of a file the stream reported on.
@@ -804,10 +813,10 @@ impl Hearing {
         let mut wanted = HashMap::new();
         let mut holders = HashMap::new();
         for (n, p) in items.iter().enumerate() {
-            let local = Path::new(&p.path);
-            if local.extension().is_none() || local.is_dir() {
+            if !is_file(&p.path) {
                 continue;
             }
+            let local = Path::new(&p.path);
             let Ok(plex) = map.to_plex(local) else {
                 continue;
             };
@@ -826,6 +835,7 @@ impl Hearing {
             wanted,
             holders,
             found: HashMap::new(),
+            read: HashSet::new(),
         }
     }
 
@@ -841,6 +851,9 @@ impl Hearing {
     /// Item `id` as fetched: it holds wanted files, or no longer holds a
     /// removed one (Plex kept the item and dropped the part).
     fn item(&mut self, id: &str, item: Item) {
+        if item.files().next().is_some() {
+            self.read.insert(id.to_owned());
+        }
         for file in item.files() {
             if let Some(&n) = self.wanted.get(file) {
                 self.found
@@ -878,6 +891,13 @@ fn context(request: &str, item: Option<String>) -> ActionContext {
         event: serde_json::json!({ "request_id": request }),
         dry_run: false,
     }
+}
+
+/// True when `path` names a file (it has an extension and is not a
+/// folder here): files are matched to items, folders only scanned.
+fn is_file(path: &str) -> bool {
+    let local = Path::new(path);
+    local.extension().is_some() && !local.is_dir()
 }
 
 fn now_ms() -> u64 {
