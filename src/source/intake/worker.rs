@@ -344,27 +344,22 @@ impl Worker {
                 },
             }
         };
-        if let Err(error) = scanned {
-            for p in covered {
-                self.end(
-                    &p,
-                    ItemState::Failed,
-                    None,
-                    format!("the scan failed: {error}"),
-                )
-                .await;
-            }
-            return Vec::new();
+        if scanned.is_ok() {
+            self.hear_the_end(&mut watch, &sections, &mut hearing).await;
         }
-        self.hear_the_end(&mut watch, &sections, &mut hearing).await;
         let mut unheard = Vec::new();
         for (n, p) in covered.into_iter().enumerate() {
-            match hearing.found.remove(&n) {
-                Some(Found::Item(item)) => self.confirmed(p, Some(*item)).await,
-                Some(Found::Gone(detail)) => {
+            // What Plex reported stands even if a later scan failed.
+            match (hearing.found.remove(&n), &scanned) {
+                (Some(Found::Item(item)), _) => self.confirmed(p, Some(*item)).await,
+                (Some(Found::Gone(detail)), _) => {
                     self.end(&p, ItemState::Done, None, detail).await;
                 }
-                None => unheard.push(p),
+                (None, Ok(())) => unheard.push(p),
+                (None, Err(error)) => {
+                    let detail = format!("the scan failed: {error}");
+                    self.end(&p, ItemState::Failed, None, detail).await;
+                }
             }
         }
         unheard
@@ -518,7 +513,7 @@ impl Worker {
     async fn confirm(
         &self,
         p: &Pending,
-    ) -> Result<Option<Option<crate::plex::model::Item>>, crate::plex::PlexError> {
+    ) -> Result<Option<Option<Item>>, crate::plex::PlexError> {
         if !is_file(&p.path) {
             return Ok(Some(None));
         }
@@ -538,7 +533,7 @@ impl Worker {
     }
 
     /// In Plex: say so (`intake.confirmed`), then apply the sync's work.
-    async fn confirmed(&self, mut p: Pending, item: Option<crate::plex::model::Item>) {
+    async fn confirmed(&self, mut p: Pending, item: Option<Item>) {
         let Some(item) = item else {
             let detail = match (p.spec.change, is_file(&p.path)) {
                 (Change::Removed, true) => "Plex no longer lists it",
