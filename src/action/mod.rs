@@ -8,9 +8,9 @@
 //!   the first failure. The daemon's [`Sequencer`] resumes a retried run at
 //!   the action that failed; `explain` and `test` plan the same sequence
 //!   ([`Executor::plan_run`]).
-//! - Retries (`retry.rs`): [`RetryPolicy`] (5 attempts; Plex's
-//!   `Retry-After`, else full-jitter backoff from 2 s doubling to a 5 min
-//!   cap) turns an attempt into a [`RunEnd`]. The daemon hands it to the
+//! - Retries (`retry.rs`): [`RetryPolicy`] (8 attempts over at least
+//!   5 minutes; a backoff from 5 s doubling to a 10 min cap, slower after a
+//!   429) turns an attempt into a [`RunEnd`]. The daemon hands it to the
 //!   engine (`Input::Retry` / `Input::Finished`), so a waiting retry is
 //!   durable work in the journal.
 //! - Pacing (`pacing.rs`): the one concurrency limit (`[scan] parallel`

@@ -14,11 +14,22 @@ use crate::engine::{Input, Outcome, RunId};
 use crate::plex::backoff::Backoff;
 
 /// The first backoff ceiling between attempts.
-const BASE: Duration = Duration::from_secs(2);
+const BASE: Duration = Duration::from_secs(5);
+/// The first backoff ceiling after Plex pushed back (a 429, or any answer
+/// with `Retry-After`): a server that asks us to slow down gets minutes of
+/// quiet quickly, not another request in a second.
+const PUSHBACK_BASE: Duration = Duration::from_secs(30);
 /// No backoff between attempts is longer than this.
-const CAP: Duration = Duration::from_secs(5 * 60);
+const CAP: Duration = Duration::from_secs(10 * 60);
 
 /// How many times a run is tried before it goes to the dead letters.
+///
+/// Delays are drawn from the upper half of a doubling ceiling, so even the
+/// unluckiest draws add up: with the default eight attempts a run is a dead
+/// letter no sooner than 2.5 + 5 + 10 + 20 + 40 + 80 + 160 s ≈ 5 minutes
+/// after its first failure — longer than a Plex restart or update. While the
+/// stream says Plex is down, attempts are not spent at all (the daemon's run
+/// loop waits instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.
@@ -27,7 +38,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> RetryPolicy {
-        RetryPolicy { max_attempts: 5 }
+        RetryPolicy { max_attempts: 8 }
     }
 }
 
@@ -95,8 +106,8 @@ impl RunEnd {
 impl RetryPolicy {
     /// After attempt number `attempt` (1 for the first) came to `ran`
     /// (`done_before`: an earlier attempt of the same run did something):
-    /// a retryable failure is tried again after Plex's `Retry-After` when it
-    /// sent one, else after [`backoff`]; any other failure, or a retryable
+    /// a retryable failure is tried again after [`RetryPolicy::delay`]; any
+    /// other failure, or a retryable
     /// one on the last attempt, ends the run failed, which the engine turns
     /// into a dead letter.
     pub fn decide(&self, attempt: u32, ran: &Attempt, done_before: bool) -> RunEnd {
@@ -126,22 +137,21 @@ impl RetryPolicy {
         }
     }
 
-    /// How long to wait after attempt `attempt` failed retryably: Plex's
-    /// `Retry-After` when it sent one, else [`backoff`]. The intake's own
-    /// steps wait this long too, so every retry in the daemon is timed here.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        retry_after.unwrap_or_else(|| backoff(attempt))
+    /// How long to wait after attempt `attempt` failed retryably: the
+    /// backoff, or when Plex pushed back (`pushback`: what its `Retry-After`
+    /// asked, zero for a bare 429) at least what it asked and at least the
+    /// slower pushback backoff.
+    pub fn delay(&self, attempt: u32, pushback: Option<Duration>) -> Duration {
+        let failures = attempt.saturating_sub(1);
+        match pushback {
+            None => Backoff::new(BASE, CAP).after(failures).next_slow_delay(),
+            Some(asked) => asked.max(
+                Backoff::new(PUSHBACK_BASE, CAP)
+                    .after(failures)
+                    .next_slow_delay(),
+            ),
+        }
     }
-}
-
-/// "Full jitter" backoff before attempt `attempt + 1` (`attempt` is the one
-/// that just failed, 1 for the first): uniform in
-/// `[0, min(5 min, 2 s · 2^(attempt-1))]`, so many runs failing together do
-/// not come back together.
-fn backoff(attempt: u32) -> Duration {
-    Backoff::new(BASE, CAP)
-        .after(attempt.saturating_sub(1))
-        .next_delay()
 }
 
 fn describe(outcome: &ActionOutcome) -> &str {
@@ -178,51 +188,74 @@ mod tests {
         ActionOutcome::transient("503")
     }
 
-    #[test]
-    fn backoff_grows_to_the_cap_and_stays_under_it() {
-        let ceiling = |attempt: u32| {
-            Backoff::new(BASE, CAP)
-                .after(attempt.saturating_sub(1))
-                .ceiling()
-        };
-        assert_eq!(ceiling(1), Duration::from_secs(2));
-        assert_eq!(ceiling(2), Duration::from_secs(4));
-        assert_eq!(ceiling(5), Duration::from_secs(32));
-        assert_eq!(ceiling(9), CAP);
-        assert_eq!(ceiling(u32::MAX), CAP);
-        for attempt in 1..12 {
-            for _ in 0..50 {
-                assert!(backoff(attempt) <= ceiling(attempt));
-            }
-        }
+    /// The shortest wait `delay` can draw before attempt `attempt + 1`.
+    fn floor(base: Duration, attempt: u32) -> Duration {
+        Backoff::new(base, CAP).after(attempt - 1).ceiling() / 2
     }
 
     #[test]
-    fn transient_failures_are_retried_until_the_last_attempt_then_dead() {
+    fn delays_grow_to_the_cap_and_never_fall_below_half_the_ceiling() {
         let policy = RetryPolicy::default();
-        let attempt = ran(vec![busy()], 1);
-        assert!(matches!(
-            policy.decide(1, &attempt, false),
-            RunEnd::Retry { after, .. } if after <= Duration::from_secs(2)
-        ));
+        for attempt in 1..12 {
+            let ceiling = Backoff::new(BASE, CAP).after(attempt - 1).ceiling();
+            for _ in 0..50 {
+                let d = policy.delay(attempt, None);
+                assert!(
+                    d >= floor(BASE, attempt) && d <= ceiling,
+                    "{attempt}: {d:?}"
+                );
+            }
+        }
+        assert_eq!(Backoff::new(BASE, CAP).after(20).ceiling(), CAP);
+    }
+
+    #[test]
+    fn a_run_is_a_dead_letter_only_after_minutes_of_failures() {
+        let policy = RetryPolicy::default();
+        let least: Duration = (1..policy.max_attempts).map(|a| floor(BASE, a)).sum();
+        assert!(least >= Duration::from_secs(5 * 60), "{least:?}");
+        let busy = ran(vec![busy()], 1);
+        for attempt in 1..policy.max_attempts {
+            assert!(matches!(
+                policy.decide(attempt, &busy, false),
+                RunEnd::Retry { .. }
+            ));
+        }
         assert_eq!(
-            policy.decide(5, &attempt, false),
+            policy.decide(policy.max_attempts, &busy, false),
             RunEnd::Dead {
                 error: "503".into()
             }
         );
-        let slow = ActionOutcome::Failed {
+    }
+
+    #[test]
+    fn pushback_waits_what_plex_asked_and_at_least_the_slower_backoff() {
+        let policy = RetryPolicy::default();
+        let pushed = |after: u64| ActionOutcome::Failed {
             error: "429".into(),
             retryable: true,
-            retry_after: Some(Duration::from_secs(30)),
+            retry_after: Some(Duration::from_secs(after)),
         };
-        assert_eq!(
-            policy.decide(2, &ran(vec![slow], 1), false),
-            RunEnd::Retry {
-                after: Duration::from_secs(30),
-                error: "429".into()
-            }
-        );
+        // A bare 429 (asked for nothing) still waits 15 s at least, and the
+        // waits double toward minutes.
+        for attempt in 1..6 {
+            let RunEnd::Retry { after, .. } =
+                policy.decide(attempt, &ran(vec![pushed(0)], 1), false)
+            else {
+                panic!("a 429 is retried");
+            };
+            assert!(
+                after >= floor(PUSHBACK_BASE, attempt),
+                "{attempt}: {after:?}"
+            );
+        }
+        // A long Retry-After is honoured as it is.
+        let RunEnd::Retry { after, .. } = policy.decide(1, &ran(vec![pushed(900)], 1), false)
+        else {
+            panic!("a 429 is retried");
+        };
+        assert_eq!(after, Duration::from_secs(900));
     }
 
     #[test]

@@ -82,7 +82,8 @@ impl PlexError {
         )
     }
 
-    /// How long Plex asked us to wait, when it said.
+    /// How long Plex asked us to wait, when it pushed back: its
+    /// `Retry-After`, or zero for a 429 without one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             PlexError::Retryable { retry_after, .. } => *retry_after,
@@ -106,9 +107,11 @@ impl PlexError {
         match status {
             StatusCode::UNAUTHORIZED => PlexError::InvalidToken,
             StatusCode::NOT_FOUND => PlexError::NotFound { what: endpoint },
+            // A 429 asks us to slow down even without a `Retry-After`;
+            // "asked for zero" keeps that apart from a plain 5xx.
             StatusCode::TOO_MANY_REQUESTS => PlexError::Retryable {
                 status,
-                retry_after,
+                retry_after: Some(retry_after.unwrap_or_default()),
                 excerpt,
             },
             s if s.is_server_error() => PlexError::Retryable {

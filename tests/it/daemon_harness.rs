@@ -193,9 +193,15 @@ impl Rig {
     /// Waits until `rule` has at least `n` runs ended with `outcome`: the
     /// positive signal a test waits for before asserting what was (not) sent.
     pub async fn wait_runs(&self, rule: &str, outcome: &str, n: f64) {
+        self.wait_runs_within(rule, outcome, n, Duration::from_secs(20))
+            .await;
+    }
+
+    /// [`Rig::wait_runs`] for runs that wait out a retry policy's backoff.
+    pub async fn wait_runs_within(&self, rule: &str, outcome: &str, n: f64, limit: Duration) {
         let start = Instant::now();
         while self.runs(rule, outcome) < n {
-            if start.elapsed() > Duration::from_secs(20) {
+            if start.elapsed() > limit {
                 let text = self
                     .daemon
                     .as_ref()
@@ -206,7 +212,7 @@ impl Rig {
                     .lines()
                     .filter(|l| l.starts_with("metarr_plex_rule_runs_total"))
                     .collect();
-                panic!("no {n} `{outcome}` run(s) of {rule} within 20 s; runs: {runs:#?}");
+                panic!("no {n} `{outcome}` run(s) of {rule} within {limit:?}; runs: {runs:#?}");
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

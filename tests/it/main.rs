@@ -23,6 +23,7 @@ mod client_write;
 mod daemon;
 mod daemon_detect;
 mod daemon_harness;
+mod daemon_outage;
 mod demo;
 mod engine;
 mod engine_driver;
