@@ -334,14 +334,18 @@ impl Worker {
         let ctx = context(&covered[0].request, None);
         let scan = self.run_actions(std::slice::from_ref(&action), ctx);
         tokio::pin!(scan);
-        let mut open = true;
-        let scanned = loop {
+        // Hearing runs next to the scan, not in turns with it: reading a
+        // reported item must not hold up the section's next scan.
+        let scanned = {
+            let listen = async {
+                while let Some(h) = watch.next().await {
+                    self.hear(h, &mut hearing).await;
+                }
+            };
+            tokio::pin!(listen);
             tokio::select! {
-                end = &mut scan => break end,
-                heard = watch.next(), if open => match heard {
-                    Some(h) => self.hear(h, &mut hearing).await,
-                    None => open = false,
-                },
+                end = &mut scan => end,
+                () = &mut listen => scan.await,
             }
         };
         if scanned.is_ok() {
@@ -510,10 +514,7 @@ impl Worker {
     /// `Some` when the item is where the request wants it: for an added file
     /// the Plex item holding it; for a removal, the confirmation that no
     /// item holds it (a `None` item). Folders are confirmed by their scan.
-    async fn confirm(
-        &self,
-        p: &Pending,
-    ) -> Result<Option<Option<Item>>, crate::plex::PlexError> {
+    async fn confirm(&self, p: &Pending) -> Result<Option<Option<Item>>, crate::plex::PlexError> {
         if !is_file(&p.path) {
             return Ok(Some(None));
         }
