@@ -30,7 +30,7 @@ use crate::event::{Event, EventName};
 
 /// Events a watch may fall behind by before it misses some (the worker
 /// then looks the missed files up by path).
-const TAP_CAPACITY: usize = 1024;
+const TAP_CAPACITY: usize = 4096;
 
 /// Where the daemon hands the stream's library events to the intake.
 #[derive(Debug, Clone)]
