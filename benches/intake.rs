@@ -3,7 +3,8 @@
 //!   round trip (HTTP + journal commit) must stay at p99 ≤ 5 ms;
 //! - 1,000 files in 100 folders (50 movie folders via Radarr, 50 season
 //!   folders via Sonarr), one webhook per file, end as exactly 100 partial
-//!   scans, every request `done`.
+//!   scans, every request `done` (and how many item reads and lookups by
+//!   path confirming them took).
 //!
 //! Run: `cargo bench --bench intake` (prints the figures; fails on a miss).
 
@@ -181,6 +182,22 @@ async fn bench() {
         .iter()
         .filter(|r| r.query_value("path").is_some())
         .count();
+    // How files were confirmed: items the stream reported are read once by
+    // id; only files it did not report are looked up by path.
+    let requests = sim.requests();
+    let lookups = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/all") && r.query_value("file").is_some())
+        .count();
+    let reads = requests
+        .iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path
+                    .strip_prefix("/library/metadata/")
+                    .is_some_and(|id| !id.contains('/'))
+        })
+        .count();
     daemon.stop(Duration::from_secs(5)).await;
 
     println!(
@@ -199,6 +216,7 @@ async fn bench() {
         ids.len(),
         total.as_secs_f64()
     );
+    println!("intake: confirmed with {reads} item reads and {lookups} lookups by path");
     assert_eq!(
         partial,
         2 * FOLDERS_PER_SECTION,

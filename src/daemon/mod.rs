@@ -56,7 +56,7 @@ use crate::service::Service;
 use crate::service::health::HealthSettings;
 use crate::service::metrics::Metrics;
 use crate::service::sd_notify::Notifier;
-use crate::source::intake::{BoundIntake, Intake, IntakeDeps};
+use crate::source::intake::{BoundIntake, Intake, IntakeDeps, StreamTap};
 use crate::source::listener::{
     ConnectionState, Listener, ListenerConfig, NormalizedPipeline, backlog,
 };
@@ -228,6 +228,7 @@ impl Daemon {
             worker,
             events_rx,
             other_events,
+            intake.as_ref().map(Intake::tap),
             journal.clone(),
             service.heartbeats.register("dispatch", DISPATCH_BEAT),
         ));
@@ -532,12 +533,15 @@ fn follow_connection_gauge(listener: &Listener, server: url::Url, metrics: &Metr
 /// (those that need item facts through the facts worker, which runs beside
 /// it, after the journal's pending events it replays first); between
 /// events, a heartbeat and the queue gauges (counted by the journal, not
-/// loaded row by row). Ends once the worker has done what it can.
+/// loaded row by row). The stream's events are also offered to the intake
+/// (`tap`), which confirms its scans by them. Ends once the worker has done
+/// what it can.
 async fn dispatch_events(
     mut dispatcher: dispatch::Dispatcher,
     worker: pending::FactsWorker,
     mut events: backlog::Receiver,
     mut others: mpsc::Receiver<crate::event::Event>,
+    tap: Option<StreamTap>,
     journal: Journal,
     heartbeat: crate::service::heartbeat::Heartbeat,
 ) {
@@ -549,6 +553,9 @@ async fn dispatch_events(
             event = events.recv() => {
                 let Some(event) = event else { break };
                 heartbeat.beat();
+                if let Some(tap) = &tap {
+                    tap.offer(&event);
+                }
                 if let Err(e) = dispatcher.handle(event).await {
                     tracing::error!(error = %e, "The engine stopped; no more events are taken.");
                     break;

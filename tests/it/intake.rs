@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use metarr_plex::config::Config;
 use metarr_plex::plex::conn::identity::ClientIdentity;
-use metarr_plex::sim::{CatalogueEntry, ItemKind};
+use metarr_plex::sim::{CatalogueEntry, ItemKind, SimOptions};
 use serde_json::{Value, json};
 
 use crate::daemon_harness::{PLEX_MOVIES, POSTER, Rig};
 
 /// A key no log line could contain by accident.
-const KEY: &str = "intake-K3Y-77f1c0de";
+pub(crate) const KEY: &str = "intake-K3Y-77f1c0de";
+
+/// Plex's TV section folder in the simulator's seeded library.
+pub(crate) const PLEX_TV: &str = "/data/media/tv";
 
 /// A daemon with the intake on, its key in a file, no rules.
 pub(crate) struct IntakeRig {
@@ -28,17 +31,28 @@ pub(crate) async fn intake_rig() -> IntakeRig {
 
 /// The same, with these rule files (name, text).
 pub(crate) async fn intake_rig_with_rules(files: &[(&str, &str)]) -> IntakeRig {
+    intake_rig_on(None, files).await
+}
+
+/// The same on a simulator started with `sim` (default: the rig's).
+/// Local `<media>/tv` is Plex's TV section folder, the rest of `<media>`
+/// its movies folder.
+pub(crate) async fn intake_rig_on(sim: Option<SimOptions>, files: &[(&str, &str)]) -> IntakeRig {
     let rules = tempfile::tempdir().unwrap();
     for (name, text) in files {
         std::fs::write(rules.path().join(name), text).unwrap();
     }
-    let mut rig = Rig::new(rules.path()).await;
+    let mut rig = match sim {
+        Some(opts) => Rig::with_sim(rules.path(), opts).await,
+        None => Rig::new(rules.path()).await,
+    };
     let key_file = rig.state.path().join("intake-key");
     std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
     let text = format!(
-        "[server]\nurl = \"{}\"\ntoken = \"{}\"\n\n[[path_map]]\nfrom = \"{}\"\nto = \"{PLEX_MOVIES}\"\n\n[intake]\nlisten = \"127.0.0.1:0\"\nkey_file = \"{}\"\nmin_age = \"50ms\"\nstable_for = \"0s\"\n",
+        "[server]\nurl = \"{}\"\ntoken = \"{}\"\n\n[[path_map]]\nfrom = \"{}\"\nto = \"{PLEX_MOVIES}\"\n\n[[path_map]]\nfrom = \"{}/tv\"\nto = \"{PLEX_TV}\"\n\n[intake]\nlisten = \"127.0.0.1:0\"\nkey_file = \"{}\"\nmin_age = \"50ms\"\nstable_for = \"0s\"\n",
         rig.sim.url(),
         rig.sim.token(),
+        rig.media.path().display(),
         rig.media.path().display(),
         key_file.display()
     );
@@ -70,6 +84,18 @@ impl IntakeRig {
             self.rig.sim.with_library_mut(|l| l.add_file_on_disk(&plex));
         }
         dir.join(file).display().to_string()
+    }
+
+    /// Path lookups the daemon sent (`/library/sections/{id}/all?file=…`).
+    pub fn path_lookups(&self) -> Vec<metarr_plex::sim::RecordedRequest> {
+        self.rig
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.method == "GET" && r.path.ends_with("/all") && r.query_value("file").is_some()
+            })
+            .collect()
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -155,6 +181,15 @@ async fn radarr_download_ends_with_the_file_in_plex_and_the_request_done() {
         folders,
         [format!("{PLEX_MOVIES}/Interstellar (2014)").as_str()]
     );
+    // Confirmed from the stream: the created item was fetched, the file
+    // never looked up by path.
+    assert_eq!(t.path_lookups(), [], "no lookup by path");
+    assert_eq!(
+        t.rig
+            .sent("GET", &format!("/library/metadata/{item}"))
+            .len(),
+        1
+    );
 
     // A Test event is answered 200 and queues nothing.
     let (status, body) = t
@@ -231,8 +266,10 @@ async fn a_metarr_sync_of_20_movies_matches_edits_locks_and_uploads_every_one() 
             "one poster upload for {rk}"
         );
     }
-    // 20 files in 20 folders: 20 partial scans, none twice.
+    // 20 files in 20 folders: 20 partial scans, none twice; every file
+    // heard of on the stream, none looked up by path.
     assert_eq!(t.rig.sent("GET", "/library/sections/1/refresh").len(), 20);
+    assert_eq!(t.path_lookups(), [], "no lookup by path");
     t.rig.stop().await;
 }
 

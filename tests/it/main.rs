@@ -41,6 +41,7 @@ mod explain;
 mod health;
 mod install;
 mod intake;
+mod intake_flows;
 mod intake_restart;
 mod journal;
 mod listener;

@@ -16,6 +16,8 @@
 //! - `plex_hook`: Plex webhooks → `webhook.<event>` events.
 //! - `spec`: what one item asks for, as journaled.
 //! - `worker`: settle, scan, confirm, apply, report.
+//! - `sighting`: what the stream (and Plex's `library.new` webhook) says
+//!   about the items a scan produced.
 //! - `apply`: a sync item's work as typed actions.
 
 mod apply;
@@ -24,12 +26,14 @@ mod auth;
 mod plex_hook;
 mod server;
 mod settings;
+mod sighting;
 mod spec;
 mod sync;
 mod worker;
 
 pub use server::BODY_LIMIT;
 pub use settings::{CREDENTIAL_NAME, IntakeKey, IntakeSettings, IntakeStartError, load_key};
+pub use sighting::StreamTap;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,7 +42,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::Executor;
+use crate::action::{Executor, RetryPolicy, Sequencer};
 use crate::event::Event;
 use crate::journal::Journal;
 use crate::plex::PlexClient;
@@ -52,6 +56,7 @@ pub struct BoundIntake {
     wake_tx: mpsc::UnboundedSender<String>,
     wake_rx: mpsc::UnboundedReceiver<String>,
     key: Option<IntakeKey>,
+    tap: StreamTap,
 }
 
 /// What the running intake shares with the daemon.
@@ -74,6 +79,7 @@ pub struct Intake {
     stop: CancellationToken,
     server: JoinHandle<()>,
     worker: JoinHandle<()>,
+    tap: StreamTap,
 }
 
 impl BoundIntake {
@@ -90,11 +96,13 @@ impl BoundIntake {
         let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
         let key = load_key(settings, credentials.as_deref())?;
         let (wake_tx, wake_rx) = mpsc::unbounded_channel();
+        let tap = StreamTap::default();
         let shared = server::Shared {
             key: key.clone(),
             journal,
             wake: wake_tx.clone(),
             events,
+            tap: tap.clone(),
         };
         let server = server::IntakeServer::bind(addr, shared).await?;
         Ok(Some(BoundIntake {
@@ -103,6 +111,7 @@ impl BoundIntake {
             wake_tx,
             wake_rx,
             key,
+            tap,
         }))
     }
 
@@ -113,9 +122,15 @@ impl BoundIntake {
             tracing::warn!(addr = ?addr, "The intake takes requests without a key (loopback only); set [intake] key_file.");
         }
         let stop = CancellationToken::new();
+        // The daemon's policy for rule runs; a sequencer of its own, since
+        // its progress is kept by run number and these are numbered here.
+        let policy = RetryPolicy::default();
         let worker = worker::Worker {
             journal: deps.journal,
-            executor: deps.executor,
+            sequencer: Sequencer::new(deps.executor, policy),
+            policy,
+            runs: Default::default(),
+            tap: self.tap.clone(),
             client: deps.client,
             map: deps.map,
             min_age: self.settings.min_age,
@@ -132,6 +147,7 @@ impl BoundIntake {
             stop,
             server,
             worker,
+            tap: self.tap,
         }
     }
 }
@@ -140,6 +156,12 @@ impl Intake {
     /// Where it listens.
     pub fn addr(&self) -> Option<SocketAddr> {
         self.addr
+    }
+
+    /// Where the daemon offers the notification stream's events, so the
+    /// worker hears what its scans produced.
+    pub fn tap(&self) -> StreamTap {
+        self.tap.clone()
     }
 
     /// Stops taking requests and stops the worker; unfinished items stay in

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::arr::{self, Arr, ArrWork};
 use super::auth::{authorized, redact_query};
 use super::settings::{IntakeKey, IntakeStartError};
+use super::sighting::StreamTap;
 use super::spec::ItemSpec;
 use super::{plex_hook, sync};
 use crate::event::Event;
@@ -39,6 +40,8 @@ pub(crate) struct Shared {
     pub wake: mpsc::UnboundedSender<String>,
     /// Plex webhook events go to the rules here.
     pub events: mpsc::Sender<Event>,
+    /// `library.new` webhooks are also hints for the worker's scans.
+    pub tap: StreamTap,
 }
 
 /// A bound, not yet serving, intake.
@@ -249,6 +252,9 @@ async fn plex_webhook(State(shared): State<Arc<Shared>>, mut form: Multipart) ->
         }
         Err(resp) => return resp,
     };
+    // A new item is a hint for a scan being watched, like the stream's
+    // `item.added` for the same item (the watch reports it once).
+    shared.tap.offer(&event);
     if shared.events.send(event).await.is_err() {
         tracing::warn!(
             event = name,

@@ -6,18 +6,31 @@
 //! `absent` at once (with why), the rest become ONE `scan` action through
 //! the shared action executor, which coalesces files to folders, runs one
 //! scan per section at a time under the global limit and follows each scan
-//! to its end. Then each file is looked up by path: found → `in_plex`
-//! (`intake.confirmed`), then the sync's match/edit/tags/artwork through the
-//! same executor → `done`; not found → one more scan, then `absent`.
+//! to its end.
+//!
+//! Confirmation comes from the notification stream ([`super::sighting`]):
+//! while the scan runs, the worker hears the section scan start, the items
+//! it created or finished (and Plex's `library.new` webhook), and the items
+//! it deleted; each reported item is fetched once and matched to the
+//! requested files by its parts. A file heard of → `in_plex`
+//! (`intake.confirmed`), then the sync's match/edit/tags/artwork → `done`;
+//! a removed file whose item Plex deleted → `done`. Only a file not heard
+//! of by the end of the scan is looked up by path (the stream may be down);
+//! not found → one more scan, then `absent` with the reason.
+//!
+//! Plex work (the scan, the sync's actions, the callback) runs through an
+//! [`action::Sequencer`](crate::action::Sequencer) and its
+//! [`RetryPolicy::decide`], as a rule run's actions do; reads (sections,
+//! items) are retried with the same policy.
 //!
 //! Every state change is journaled before the next step, so a restart
 //! resumes each item where it was: `scanning` items are looked up before any
 //! new scan, `applying` items re-run actions that skip what is done.
 
-use crate::action::RetryPolicy;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -26,12 +39,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::apply;
+use super::sighting::{Heard, StreamTap, Watch};
 use super::spec::{Change, ItemSpec};
-use crate::action::{ActionContext, ActionOutcome, Executor};
+use crate::action::{ActionContext, RetryPolicy, RunEnd, Sequencer};
 use crate::engine::RunId;
 use crate::event::{Event, EventName, ItemRef, SectionRef};
 use crate::journal::{ItemState, ItemUpdate, Journal, RequestRecord, RequestState};
 use crate::plex::PlexClient;
+use crate::plex::model::Item;
 use crate::plex::pathmap::PathMap;
 use crate::plex::scan::{LocalFs, plan_with_client};
 use crate::rules::{ResolvedAction, ScanTarget};
@@ -39,10 +54,10 @@ use crate::rules::{ResolvedAction, ScanTarget};
 /// Scans per item before it is declared absent: the first, and one retry.
 const MAX_SCANS: u32 = 2;
 
-/// Attempts at a step that failed with a transient error, and the wait
-/// between them: the action module's policy, as for rule runs.
-const RETRY: RetryPolicy = RetryPolicy { max_attempts: 5 };
-const MAX_ATTEMPTS: u32 = RETRY.max_attempts;
+/// After its scan ended, how long a batch keeps listening for the stream's
+/// last reports while the stream said the scan is still running (the scan
+/// action learns of the end by polling, which can beat the stream's frame).
+const STREAM_LAG: Duration = Duration::from_secs(2);
 
 /// How often waiting items are looked at.
 const TICK: Duration = Duration::from_millis(100);
@@ -50,7 +65,15 @@ const TICK: Duration = Duration::from_millis(100);
 /// What the worker needs from the daemon.
 pub(crate) struct Worker {
     pub journal: Journal,
-    pub executor: Executor,
+    /// Plex work, attempt by attempt, as for rule runs (its own progress
+    /// map: intake runs are numbered here, not by the engine).
+    pub sequencer: Sequencer,
+    /// The retry policy the sequencer decides with, also for reads.
+    pub policy: RetryPolicy,
+    /// Numbers this worker's runs for the sequencer.
+    pub runs: AtomicU64,
+    /// The stream's item and scan events, and Plex's `library.new` webhooks.
+    pub tap: StreamTap,
     pub client: PlexClient,
     pub map: PathMap,
     pub min_age: Duration,
@@ -264,21 +287,148 @@ impl Worker {
     }
 
     /// One batch: resumed `scanning` items are looked up first; the rest
-    /// (and those not found) are scanned, looked up, and scanned once more.
+    /// (and those not found) are scanned while the stream is heard, those
+    /// not heard of are looked up, and those not found are scanned once more.
     async fn batch(&self, batch: Vec<Pending>) {
         let (mut scan_now, resumed): (Vec<Pending>, Vec<Pending>) =
             batch.into_iter().partition(|p| p.scans == 0);
-        scan_now.extend(self.confirm_all(resumed, false).await);
+        scan_now.extend(self.look_up_all(resumed, false).await);
         while !scan_now.is_empty() {
-            let scanned = self.scan(scan_now).await;
-            let last_try: Vec<Pending> = scanned;
-            scan_now = self.confirm_all(last_try, true).await;
+            let unheard = self.scan_and_hear(scan_now).await;
+            scan_now = self.look_up_all(unheard, true).await;
         }
     }
 
-    /// Scans the items' folders as one `scan` action; returns the items the
-    /// scan covered (the others ended `absent` or `failed` here).
-    async fn scan(&self, items: Vec<Pending>) -> Vec<Pending> {
+    /// Scans the items' folders as one `scan` action while hearing what
+    /// Plex reports; confirms the items it reported and returns the rest of
+    /// those the scan covered (the others ended `absent` or `failed` here).
+    async fn scan_and_hear(&self, items: Vec<Pending>) -> Vec<Pending> {
+        // Listening starts before the scan is asked for.
+        let mut watch = self.tap.watch();
+        let Some((mut covered, sections)) = self.plan(items).await else {
+            return Vec::new();
+        };
+        if covered.is_empty() {
+            return covered;
+        }
+        // A removed file's deletion names only the item: learn which item
+        // holds the file before the scan removes it.
+        for p in covered
+            .iter_mut()
+            .filter(|p| p.spec.change == Change::Removed)
+        {
+            p.rating_key = self.holder(p).await;
+        }
+        for p in &mut covered {
+            p.scans += 1;
+            p.state = ItemState::Scanning;
+            self.update(p, ItemState::Scanning, None, None, true).await;
+        }
+        let mut unique: Vec<String> = covered.iter().map(Pending::scan_path).collect();
+        unique.sort();
+        unique.dedup();
+        let action = ResolvedAction::Scan {
+            target: ScanTarget::Paths(unique),
+        };
+        let mut hearing = Hearing::new(&covered, &self.map);
+        let ctx = context(&covered[0].request, None);
+        let scan = self.run_actions(std::slice::from_ref(&action), ctx);
+        tokio::pin!(scan);
+        // Hearing runs next to the scan, not in turns with it: reading a
+        // reported item must not hold up the section's next scan.
+        let scanned = {
+            let listen = async {
+                while let Some(h) = watch.next().await {
+                    self.hear(h, &mut hearing).await;
+                }
+            };
+            tokio::pin!(listen);
+            tokio::select! {
+                end = &mut scan => end,
+                () = &mut listen => scan.await,
+            }
+        };
+        if scanned.is_ok() {
+            self.hear_the_end(&mut watch, &sections, &mut hearing).await;
+        }
+        let mut unheard = Vec::new();
+        for (n, p) in covered.into_iter().enumerate() {
+            // What Plex reported stands even if a later scan failed.
+            match (hearing.found.remove(&n), &scanned) {
+                (Some(Found::Item(item)), _) => self.confirmed(p, Some(*item)).await,
+                (Some(Found::Gone(detail)), _) => {
+                    self.end(&p, ItemState::Done, None, detail).await;
+                }
+                (None, Ok(())) => unheard.push(p),
+                (None, Err(error)) => {
+                    let detail = format!("the scan failed: {error}");
+                    self.end(&p, ItemState::Failed, None, detail).await;
+                }
+            }
+        }
+        unheard
+    }
+
+    /// After the scan action ended: what is already heard, and while the
+    /// stream says the scan still runs, what comes within [`STREAM_LAG`].
+    async fn hear_the_end(
+        &self,
+        watch: &mut Watch,
+        sections: &HashSet<String>,
+        hearing: &mut Hearing,
+    ) {
+        let lag = tokio::time::sleep(STREAM_LAG);
+        tokio::pin!(lag);
+        while hearing.waiting() && watch.scanning(sections) {
+            tokio::select! {
+                heard = watch.next() => match heard {
+                    Some(h) => self.hear(h, hearing).await,
+                    None => break,
+                },
+                () = &mut lag => break,
+            }
+        }
+        while hearing.waiting()
+            && let Some(h) = watch.try_next()
+        {
+            self.hear(h, hearing).await;
+        }
+    }
+
+    /// Takes one report: an item is fetched (once) and its parts matched
+    /// to the wanted files; a deletion is matched to the removed files'
+    /// items. What cannot be fetched is left to the lookup by path.
+    async fn hear(&self, heard: Heard, hearing: &mut Hearing) {
+        match heard {
+            Heard::Item { id } => {
+                // A ready item whose parts were read when it was new is
+                // not read again.
+                if !hearing.waiting() || hearing.read.contains(&id) {
+                    return;
+                }
+                let item = match self.with_retries(|| self.client.item(&id)).await {
+                    Ok(Some(item)) => item,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::debug!(item = %id, error = %e, "Could not read an item Plex reported; its file is looked up by path after the scan.");
+                        return;
+                    }
+                };
+                hearing.item(&id, item);
+            }
+            Heard::Deleted { id } => hearing.deleted(&id),
+            Heard::Missed => {
+                tracing::debug!(
+                    "The intake fell behind the notification stream; files it missed are looked up by path."
+                )
+            }
+            Heard::Other => {}
+        }
+    }
+
+    /// The scan plan: items under no section end `absent` (with why);
+    /// returns the rest and the sections they are in (`None`: all ended).
+    async fn plan(&self, items: Vec<Pending>) -> Option<(Vec<Pending>, HashSet<String>)> {
         let paths: Vec<PathBuf> = items.iter().map(|p| PathBuf::from(p.scan_path())).collect();
         let plan = match self
             .with_retries(|| plan_with_client(&self.client, &paths, &self.map, &LocalFs))
@@ -295,7 +445,7 @@ impl Worker {
                     )
                     .await;
                 }
-                return Vec::new();
+                return None;
             }
         };
         let mut covered = Vec::new();
@@ -314,53 +464,28 @@ impl Worker {
                 None => covered.push(p),
             }
         }
-        if covered.is_empty() {
-            return covered;
+        let sections = plan.sections.into_iter().map(|s| s.section_id).collect();
+        Some((covered, sections))
+    }
+
+    /// The item holding a file that is to be removed, if Plex lists one.
+    async fn holder(&self, p: &Pending) -> Option<String> {
+        if !is_file(&p.path) {
+            return None;
         }
-        for p in &mut covered {
-            p.scans += 1;
-            p.state = ItemState::Scanning;
-            self.update(p, ItemState::Scanning, None, None, true).await;
-        }
-        let mut unique: Vec<String> = covered.iter().map(Pending::scan_path).collect();
-        unique.sort();
-        unique.dedup();
-        let action = ResolvedAction::Scan {
-            target: ScanTarget::Paths(unique),
-        };
-        let ctx = context(&covered[0].request, None);
-        let mut attempt = 1;
-        loop {
-            match self.executor.execute(&action, &ctx).await {
-                ActionOutcome::Done { .. } | ActionOutcome::Skipped { .. } => return covered,
-                ActionOutcome::Failed {
-                    error,
-                    retryable: true,
-                    retry_after,
-                } if attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(RETRY.delay(attempt, retry_after)).await;
-                    attempt += 1;
-                    tracing::warn!(error = %error, attempt, "An intake scan failed; trying again.");
-                }
-                ActionOutcome::Failed { error, .. } => {
-                    for p in covered {
-                        self.end(
-                            &p,
-                            ItemState::Failed,
-                            None,
-                            format!("the scan failed: {error}"),
-                        )
-                        .await;
-                    }
-                    return Vec::new();
-                }
+        let plex = self.map.to_plex(Path::new(&p.path)).ok()?;
+        match self.with_retries(|| self.client.items_by_file(&plex)).await {
+            Ok(found) => found.into_iter().next().map(|i| i.rating_key),
+            Err(e) => {
+                tracing::debug!(path = %p.path, error = %e, "Could not learn which item holds a removed file; it is looked up after the scan.");
+                None
             }
         }
     }
 
-    /// Looks each item up after its scan; returns those to scan again.
-    /// With `may_end`, an item out of scans ends `absent`.
-    async fn confirm_all(&self, items: Vec<Pending>, may_end: bool) -> Vec<Pending> {
+    /// Looks each item up by path after its scan; returns those to scan
+    /// again. With `may_end`, an item out of scans ends `absent`.
+    async fn look_up_all(&self, items: Vec<Pending>, may_end: bool) -> Vec<Pending> {
         let mut again = Vec::new();
         for p in items {
             match self.confirm(&p).await {
@@ -389,15 +514,11 @@ impl Worker {
     /// `Some` when the item is where the request wants it: for an added file
     /// the Plex item holding it; for a removal, the confirmation that no
     /// item holds it (a `None` item). Folders are confirmed by their scan.
-    async fn confirm(
-        &self,
-        p: &Pending,
-    ) -> Result<Option<Option<crate::plex::model::Item>>, crate::plex::PlexError> {
-        let local = Path::new(&p.path);
-        let is_file = local.extension().is_some() && !local.is_dir();
-        if !is_file {
+    async fn confirm(&self, p: &Pending) -> Result<Option<Option<Item>>, crate::plex::PlexError> {
+        if !is_file(&p.path) {
             return Ok(Some(None));
         }
+        let local = Path::new(&p.path);
         let Ok(plex) = self.map.to_plex(local) else {
             return Ok(None);
         };
@@ -413,11 +534,14 @@ impl Worker {
     }
 
     /// In Plex: say so (`intake.confirmed`), then apply the sync's work.
-    async fn confirmed(&self, mut p: Pending, item: Option<crate::plex::model::Item>) {
+    async fn confirmed(&self, mut p: Pending, item: Option<Item>) {
         let Some(item) = item else {
-            let detail = match p.spec.change {
-                Change::Removed => "Plex no longer lists it",
-                Change::Added => "the folder was scanned",
+            let detail = match (p.spec.change, is_file(&p.path)) {
+                (Change::Removed, true) => "Plex no longer lists it",
+                (Change::Removed, false) => {
+                    "its parent folder was scanned (Plex drops the items it no longer finds)"
+                }
+                (Change::Added, _) => "the folder was scanned",
             };
             self.end(&p, ItemState::Done, None, detail.to_owned()).await;
             return;
@@ -473,41 +597,43 @@ impl Worker {
                 .await;
         }
         let ctx = context(&p.request, Some(id.clone()));
-        let mut notes = Vec::new();
-        for action in &actions {
-            let mut attempt = 1;
-            loop {
-                match self.executor.execute(action, &ctx).await {
-                    ActionOutcome::Done { detail, .. } => {
-                        notes.push(format!("{}: {detail}", action.name()));
-                        break;
-                    }
-                    ActionOutcome::Skipped { reason } => {
-                        notes.push(format!("{}: {reason}", action.name()));
-                        break;
-                    }
-                    ActionOutcome::Failed {
-                        retryable: true,
-                        retry_after,
-                        ..
-                    } if attempt < MAX_ATTEMPTS => {
-                        tokio::time::sleep(RETRY.delay(attempt, retry_after)).await;
-                        attempt += 1;
-                    }
-                    ActionOutcome::Failed { error, .. } => {
-                        self.end(
-                            &p,
-                            ItemState::Failed,
-                            None,
-                            format!("{}: {error}", action.name()),
-                        )
-                        .await;
-                        return;
-                    }
+        match self.run_actions(&actions, ctx).await {
+            Ok(()) => {
+                let names: Vec<&str> = actions.iter().map(ResolvedAction::name).collect();
+                let detail = format!("in Plex as {id}; applied {}", names.join(", "));
+                self.end(&p, ItemState::Done, None, detail).await;
+            }
+            Err(error) => self.end(&p, ItemState::Failed, None, error).await,
+        }
+    }
+
+    /// Runs `actions` to their end as a rule run's are: each attempt through
+    /// the sequencer resumes at the action that failed, and the policy's
+    /// verdict says what follows. The wait before the next attempt is slept
+    /// here rather than journaled as the engine does for rule runs: the
+    /// item's own state is journaled, and after a restart it resumes from
+    /// that state with actions that skip what is done.
+    async fn run_actions(
+        &self,
+        actions: &[ResolvedAction],
+        mut ctx: ActionContext,
+    ) -> Result<(), String> {
+        ctx.run_id = RunId(self.runs.fetch_add(1, Ordering::Relaxed) + 1);
+        let mut attempt = 1;
+        loop {
+            match self.sequencer.attempt(attempt, actions, &ctx).await {
+                RunEnd::Finished(_) => return Ok(()),
+                RunEnd::Retry { after, error } => {
+                    tracing::warn!(request = %ctx.event_id, error = %error, attempt, retry_in_ms = after.as_millis() as u64, "Intake work failed; trying again.");
+                    tokio::time::sleep(after).await;
+                    attempt += 1;
+                }
+                RunEnd::Failed { error } | RunEnd::Dead { error } => {
+                    self.sequencer.forget(ctx.run_id);
+                    return Err(error);
                 }
             }
         }
-        self.end(&p, ItemState::Done, None, notes.join("; ")).await;
     }
 
     /// Why a file that was scanned is still not in Plex, as far as we can tell.
@@ -614,18 +740,8 @@ impl Worker {
             headers: Default::default(),
             timeout: None,
         };
-        let ctx = context(id, None);
-        for attempt in 1..=MAX_ATTEMPTS {
-            match self.executor.execute(&action, &ctx).await {
-                ActionOutcome::Failed {
-                    retryable: true,
-                    retry_after,
-                    ..
-                } if attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(RETRY.delay(attempt, retry_after)).await;
-                }
-                _ => return,
-            }
+        if let Err(error) = self.run_actions(&[action], context(id, None)).await {
+            tracing::warn!(request = %id, error = %error, "The intake request's callback failed.");
         }
     }
 
@@ -646,7 +762,10 @@ impl Worker {
         }
     }
 
-    /// Reads that fail transiently (Plex restarting) are tried again.
+    /// Reads that fail transiently (Plex restarting) are tried again, timed
+    /// by the same policy as the actions. Reads are not actions (they
+    /// change nothing and their result is needed here), so they do not go
+    /// through the sequencer.
     async fn with_retries<T, F, Fut>(&self, mut f: F) -> Result<T, crate::plex::PlexError>
     where
         F: FnMut() -> Fut,
@@ -655,12 +774,105 @@ impl Worker {
         let mut attempt = 1;
         loop {
             match f().await {
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(RETRY.delay(attempt, None)).await;
+                Err(e) if e.is_retryable() && attempt < self.policy.max_attempts => {
+                    tokio::time::sleep(self.policy.delay(attempt, None)).await;
                     attempt += 1;
                 }
                 other => return other,
             }
+        }
+    }
+}
+
+/// What the stream reported for one scanned batch, by the batch's index.
+struct Hearing {
+    /// Plex path of each added file → its index.
+    wanted: HashMap<String, usize>,
+    /// The item holding each removed file before the scan → its index,
+    /// with the file's Plex path.
+    holders: HashMap<String, (usize, String)>,
+    /// Heard of: what became of each.
+    found: HashMap<usize, Found>,
+    /// Items fetched with their parts.
+    read: HashSet<String>,
+}
+
+/// What became of a file the stream reported on.
+enum Found {
+    /// An added file is in this item.
+    Item(Box<Item>),
+    /// A removed file is gone from Plex: how we know.
+    Gone(String),
+}
+
+impl Hearing {
+    fn new(items: &[Pending], map: &PathMap) -> Hearing {
+        let mut wanted = HashMap::new();
+        let mut holders = HashMap::new();
+        for (n, p) in items.iter().enumerate() {
+            if !is_file(&p.path) {
+                continue;
+            }
+            let local = Path::new(&p.path);
+            let Ok(plex) = map.to_plex(local) else {
+                continue;
+            };
+            let plex = plex.to_string_lossy().into_owned();
+            match (p.spec.change, &p.rating_key) {
+                (Change::Added, _) => {
+                    wanted.insert(plex, n);
+                }
+                (Change::Removed, Some(id)) => {
+                    holders.insert(id.clone(), (n, plex));
+                }
+                (Change::Removed, None) => {}
+            }
+        }
+        Hearing {
+            wanted,
+            holders,
+            found: HashMap::new(),
+            read: HashSet::new(),
+        }
+    }
+
+    /// True while a file that could be heard of was not.
+    fn waiting(&self) -> bool {
+        self.wanted.values().any(|n| !self.found.contains_key(n))
+            || self
+                .holders
+                .values()
+                .any(|(n, _)| !self.found.contains_key(n))
+    }
+
+    /// Item `id` as fetched: it holds wanted files, or no longer holds a
+    /// removed one (Plex kept the item and dropped the part).
+    fn item(&mut self, id: &str, item: Item) {
+        if item.files().next().is_some() {
+            self.read.insert(id.to_owned());
+        }
+        for file in item.files() {
+            if let Some(&n) = self.wanted.get(file) {
+                self.found
+                    .entry(n)
+                    .or_insert_with(|| Found::Item(Box::new(item.clone())));
+            }
+        }
+        if let Some((n, file)) = self.holders.get(id)
+            && !item.files().any(|f| f == file)
+        {
+            self.found
+                .entry(*n)
+                .or_insert_with(|| Found::Gone(format!("Plex's item {id} no longer holds it")));
+        }
+    }
+
+    /// Item `id` was deleted.
+    fn deleted(&mut self, id: &str) {
+        if let Some((n, _)) = self.holders.get(id) {
+            self.found
+                .entry(*n)
+                .or_insert_with(|| Found::Gone(format!("Plex deleted its item {id}")));
         }
     }
 }
@@ -676,6 +888,13 @@ fn context(request: &str, item: Option<String>) -> ActionContext {
         event: serde_json::json!({ "request_id": request }),
         dry_run: false,
     }
+}
+
+/// True when `path` names a file (it has an extension and is not a
+/// folder here): files are matched to items, folders only scanned.
+fn is_file(path: &str) -> bool {
+    let local = Path::new(path);
+    local.extension().is_some() && !local.is_dir()
 }
 
 fn now_ms() -> u64 {
