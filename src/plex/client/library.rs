@@ -335,31 +335,6 @@ impl PlexClient {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn page(from: usize, n: usize) -> Vec<Item> {
-        (from..from + n)
-            .map(|i| serde_json::from_value(serde_json::json!({ "ratingKey": i })).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn paging_stops_on_a_short_long_or_repeated_page() {
-        let mut p = Pager::default();
-        assert!(!p.is_last(&page(0, PAGE)));
-        assert!(!p.is_last(&page(PAGE, PAGE)));
-        assert!(p.is_last(&page(2 * PAGE, 3)), "short page");
-        let mut p = Pager::default();
-        assert!(p.is_last(&page(0, PAGE + 50)), "the server sent everything");
-        let mut p = Pager::default();
-        assert!(!p.is_last(&page(0, PAGE)));
-        assert!(p.is_last(&page(0, PAGE)), "the server ignored the start");
-        assert!(Pager::default().is_last(&[]));
-    }
-}
-
 /// A container's `Metadata` objects, each with its section (from the
 /// container when the object does not name one) and its typed form; one
 /// that is not an item makes the answer unexpected, as a typed read would.
@@ -388,4 +363,29 @@ fn typed(
             Ok((item, raw))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(from: usize, n: usize) -> Vec<Item> {
+        (from..from + n)
+            .map(|i| serde_json::from_value(serde_json::json!({ "ratingKey": i })).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn paging_stops_on_a_short_long_or_repeated_page() {
+        let mut p = Pager::default();
+        assert!(!p.is_last(&page(0, PAGE)));
+        assert!(!p.is_last(&page(PAGE, PAGE)));
+        assert!(p.is_last(&page(2 * PAGE, 3)), "short page");
+        let mut p = Pager::default();
+        assert!(p.is_last(&page(0, PAGE + 50)), "the server sent everything");
+        let mut p = Pager::default();
+        assert!(!p.is_last(&page(0, PAGE)));
+        assert!(p.is_last(&page(0, PAGE)), "the server ignored the start");
+        assert!(Pager::default().is_last(&[]));
+    }
 }
