@@ -2,12 +2,14 @@
 //! stream to come back instead of spending their attempts on a closed port,
 //! and every one is done, once, after Plex returns. Nothing is dead-lettered.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use metarr_plex::sim::RestFault;
 
 use crate::daemon_harness::Rig;
 
+/// Movie files put on disk; the scan also finds the seeded waiting one.
 const NEW_MOVIES: usize = 10;
 
 /// Refresh every new movie a second after Plex announces it.
@@ -30,6 +32,9 @@ async fn a_minute_unreachable_with_runs_waiting_ends_with_all_done_and_no_dead_l
     std::fs::write(rules.path().join("refresh-new.toml"), RULE).unwrap();
     let mut rig = Rig::new(rules.path()).await;
     rig.start().await;
+    let before: HashSet<String> = rig
+        .sim
+        .with_library(|l| l.items().map(|i| i.rating_key.clone()).collect());
     rig.sim.with_library_mut(|l| {
         for n in 0..NEW_MOVIES {
             l.add_file_on_disk(&format!(
@@ -38,10 +43,17 @@ async fn a_minute_unreachable_with_runs_waiting_ends_with_all_done_and_no_dead_l
         }
     });
     rig.scan_movies().await;
-    // Every run accepted and waiting for its delay: now Plex goes away.
+    // Every new movie's run accepted and waiting for its delay (the scan
+    // also finds the seeded library's waiting movie): now Plex goes away.
     let journal = rig.daemon.as_ref().unwrap().journal().clone();
     let start = std::time::Instant::now();
-    let runs = loop {
+    let (movies, runs) = loop {
+        let movies: HashSet<String> = rig.sim.with_library(|l| {
+            l.items()
+                .filter(|i| i.kind.as_str() == "movie" && !before.contains(&i.rating_key))
+                .map(|i| i.rating_key.clone())
+                .collect()
+        });
         let runs: Vec<_> = journal
             .list()
             .await
@@ -49,13 +61,14 @@ async fn a_minute_unreachable_with_runs_waiting_ends_with_all_done_and_no_dead_l
             .into_iter()
             .map(|r| r.id)
             .collect();
-        if runs.len() == NEW_MOVIES {
-            break runs;
+        if movies.len() >= NEW_MOVIES && runs.len() == movies.len() {
+            break (movies, runs);
         }
         assert!(
             start.elapsed() < Duration::from_secs(10),
-            "{} runs accepted",
-            runs.len()
+            "{} runs accepted for {} new movies",
+            runs.len(),
+            movies.len()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
@@ -65,7 +78,7 @@ async fn a_minute_unreachable_with_runs_waiting_ends_with_all_done_and_no_dead_l
     rig.wait_runs_within(
         "refresh-new",
         "ok",
-        NEW_MOVIES as f64,
+        movies.len() as f64,
         Duration::from_secs(120),
     )
     .await;
@@ -82,10 +95,15 @@ async fn a_minute_unreachable_with_runs_waiting_ends_with_all_done_and_no_dead_l
         .collect();
     assert_eq!(
         refreshes.len(),
-        NEW_MOVIES,
+        movies.len(),
         "each movie refreshed once: {refreshes:#?}"
     );
     assert!(refreshes.iter().all(|r| r.status == 200));
+    let refreshed: HashSet<String> = refreshes
+        .iter()
+        .filter_map(|r| r.path.split('/').nth(3).map(str::to_owned))
+        .collect();
+    assert_eq!(refreshed, movies);
     assert_eq!(rig.runs("refresh-new", "dead"), 0.0);
     for id in runs {
         let record = journal.call(move |s| s.get(id)).await.unwrap().unwrap();
