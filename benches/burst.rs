@@ -17,6 +17,8 @@ use metarr_plex::service::sd_notify::Notifier;
 use metarr_plex::sim::{SimOptions, Simulator};
 use metarr_plex::source::listener::ListenerConfig;
 
+mod support;
+
 const DEFAULT_COUNT: usize = 2_000;
 
 const PROBE: &str = r#"description = "Probe: every new movie, by its metadata"
@@ -34,19 +36,7 @@ message = "new movie {{ item.title }}"
 "#;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let count = args
-        .iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DEFAULT_COUNT);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(bench(count));
+    support::block_on(bench(support::count_arg(DEFAULT_COUNT)));
 }
 
 async fn bench(count: usize) {

@@ -19,6 +19,8 @@ use metarr_plex::config::Config;
 use metarr_plex::plex::conn::identity::ClientIdentity;
 use metarr_plex::sim::{CatalogueEntry, ItemKind, SimOptions, Simulator};
 
+mod support;
+
 const DEFAULT_COUNT: usize = 300;
 /// The target of issue 11.
 const MAX_PER_ITEM: f64 = 6.0;
@@ -30,19 +32,7 @@ const BENCH_CLIENT: &str = "metarr-plex-economy-bench";
 const QUIET: Duration = Duration::from_secs(20);
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let count = args
-        .iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DEFAULT_COUNT);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(bench(count));
+    support::block_on(bench(support::count_arg(DEFAULT_COUNT)));
 }
 
 async fn bench(count: usize) {

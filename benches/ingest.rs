@@ -31,6 +31,8 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 
+mod support;
+
 const DEFAULT_COUNT: usize = 100_000;
 
 /// How long the server waits after the handshake before it sends the stream.
@@ -49,13 +51,7 @@ fn main() {
         stages();
         return;
     }
-    let count = args
-        .iter()
-        .position(|a| a == "--count")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DEFAULT_COUNT);
-    parent(count);
+    parent(support::count_arg(DEFAULT_COUNT));
 }
 
 /// Serves the stream and runs each reader in a child process.

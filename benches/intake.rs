@@ -18,17 +18,14 @@ use metarr_plex::service::sd_notify::Notifier;
 use metarr_plex::sim::{SimOptions, Simulator};
 use serde_json::{Value, json};
 
+mod support;
+
 const FOLDERS_PER_SECTION: usize = 50;
 const FILES_PER_FOLDER: usize = 10;
 const KEY: &str = "bench-intake-key";
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(bench());
+    support::block_on(bench());
 }
 
 /// (local path, Plex path) of every file, and the webhook body for it.

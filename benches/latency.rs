@@ -15,6 +15,8 @@ use metarr_plex::plex::conn::identity::ClientIdentity;
 use metarr_plex::service::sd_notify::Notifier;
 use metarr_plex::sim::{SimOptions, Simulator};
 
+mod support;
+
 const RULE: &str = r#"description = "Analyze on stop, at once (latency benchmark)"
 mode = "parallel"
 max = 100
@@ -31,12 +33,7 @@ const WARMUP: usize = 20;
 const TARGET_P99: Duration = Duration::from_millis(5);
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(bench());
+    support::block_on(bench());
 }
 
 async fn bench() {

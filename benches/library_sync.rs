@@ -16,16 +16,13 @@ use metarr_plex::plex::conn::identity::ClientIdentity;
 use metarr_plex::plex::scan::{LocalFs, ScanOptions, plan_with_client, run_scans};
 use metarr_plex::sim::{SimOptions, Simulator};
 
+mod support;
+
 const FOLDERS_PER_SECTION: usize = 50;
 const FILES_PER_FOLDER: usize = 10;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(bench());
+    support::block_on(bench());
 }
 
 async fn bench() {

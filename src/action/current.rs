@@ -2,6 +2,8 @@
 //! type, tags, files, locks) and its raw JSON (any field by name, for
 //! `edit`'s diff).
 
+use serde::Deserialize;
+
 use super::ActionOutcome;
 use super::Call;
 use super::outcome::Stop;
@@ -79,7 +81,7 @@ async fn read(call: &Call<'_>, id: &str) -> Result<Current, Stop> {
 }
 
 fn typed(raw: serde_json::Value, req: &crate::plex::PlexRequest) -> Result<Current, Stop> {
-    let item: Item = serde_json::from_value(raw.clone()).map_err(|e| {
+    let item = Item::deserialize(&raw).map_err(|e| {
         Stop::Plex(crate::plex::PlexError::BadJson {
             endpoint: req.endpoint(),
             detail: e.to_string(),

@@ -70,7 +70,10 @@ impl CachedFacts {
     /// Reads `ids` (at most [`BATCH`] make sense) in one request; every id
     /// asked is in the answer, `None` when Plex does not have it.
     pub(crate) async fn read(&self, ids: &[&str]) -> Result<Read, PlexError> {
-        let begun: Vec<_> = ids.iter().map(|id| self.snapshots.begin(id)).collect();
+        let begun: HashMap<&str, _> = ids
+            .iter()
+            .map(|id| (*id, self.snapshots.begin(id)))
+            .collect();
         let items = self.client.items_read(ids).await?;
         let now = Instant::now();
         let mut read: Read = ids.iter().map(|id| ((*id).to_owned(), None)).collect();
@@ -78,9 +81,9 @@ impl CachedFacts {
             if let Some(slot) = read.get_mut(&item.rating_key) {
                 *slot = Some(ItemFacts::from_item(&item));
             }
-            if let Some(i) = ids.iter().position(|id| *id == item.rating_key) {
+            if let Some(begun) = begun.get(item.rating_key.as_str()) {
                 self.snapshots
-                    .offer(&item.rating_key, begun[i], Arc::new(raw));
+                    .offer(&item.rating_key, *begun, Arc::new(raw));
             }
         }
         if let Ok(mut c) = self.cache.lock() {

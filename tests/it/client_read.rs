@@ -97,7 +97,7 @@ async fn item_asks_for_guids_and_a_missing_item_is_none() {
 }
 
 #[tokio::test]
-async fn items_reads_many_in_one_request_and_leaves_out_the_missing() {
+async fn items_read_reads_many_in_one_request_and_leaves_out_the_missing() {
     let (sim, client) = setup().await;
     let ids: Vec<String> = sim.with_library(|l| {
         l.items()
@@ -108,7 +108,8 @@ async fn items_reads_many_in_one_request_and_leaves_out_the_missing() {
     });
     assert_eq!(ids.len(), 3);
     let asked: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let items = client.items(&asked).await.unwrap();
+    let read = client.items_read(&asked).await.unwrap();
+    let items: Vec<_> = read.iter().map(|(item, _)| item).collect();
     let mut got: Vec<&str> = items.iter().map(|i| i.rating_key.as_str()).collect();
     got.sort_unstable();
     let mut want = asked.clone();
@@ -126,7 +127,7 @@ async fn items_reads_many_in_one_request_and_leaves_out_the_missing() {
     // 404 (as a server might); the others are still read, in halves.
     sim.clear_requests();
     let with_gone = [asked[0], "424242", asked[1], asked[2]];
-    let items = client.items(&with_gone).await.unwrap();
+    let items = client.items_read(&with_gone).await.unwrap();
     assert_eq!(items.len(), 3);
     let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses[0], 404);

@@ -159,23 +159,13 @@ impl PlexClient {
     }
 
     /// Many items in one request (`GET /library/metadata/1,2,3`): those Plex
-    /// knows, in any order; an id Plex does not know is absent from the
-    /// answer. A server that answers 404 to the whole list when one id is
-    /// gone is asked again in halves, so the others are still found. Ids
+    /// knows, in any order, each typed and with its `Metadata` object as
+    /// Plex sent it (its section filled in from the container when it does
+    /// not name one), for callers that keep the read for later
+    /// ([`crate::plex::snapshot`]). An id Plex does not know is absent from
+    /// the answer. A server that answers 404 to the whole list when one id
+    /// is gone is asked again in halves, so the others are still found. Ids
     /// holding a comma (never a ratingKey) are asked one by one.
-    pub async fn items(&self, ids: &[&str]) -> Result<Vec<Item>, PlexError> {
-        Ok(self
-            .items_read(ids)
-            .await?
-            .into_iter()
-            .map(|(item, _)| item)
-            .collect())
-    }
-
-    /// [`PlexClient::items`], each item with its `Metadata` object as Plex
-    /// sent it (its section filled in from the container when it does not
-    /// name one), for callers that keep the read for later
-    /// ([`crate::plex::snapshot`]).
     pub async fn items_read(
         &self,
         ids: &[&str],

@@ -36,7 +36,7 @@ pub fn item(id: &str) -> PlexRequest {
 /// `GET /library/metadata/{id},{id},…?includeGuids=1`: many items in one
 /// container, as python-plexapi's `fetchItems([…])` asks. The ids are one
 /// path segment joined by commas; an id holding a comma cannot be asked
-/// this way (see [`crate::plex::PlexClient::items`]).
+/// this way (see [`crate::plex::PlexClient::items_read`]).
 pub fn items(ids: &[&str]) -> PlexRequest {
     PlexRequest::new(
         Method::GET,
